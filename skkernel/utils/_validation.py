@@ -1,0 +1,179 @@
+"""Validators shared by skkernel estimators."""
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+
+def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
+    """Validate ``sample_weight`` against the number of samples.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,), float or None
+        Weights; ``None`` means all ones, a scalar means constant weights.
+    n_samples : int
+        Expected length.
+    dtype : dtype, default=np.float64
+        Output dtype.
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_samples,)
+        Finite, non-negative weights, not all zero.
+
+    Raises
+    ------
+    ValueError
+        Naming ``sample_weight`` and what was wrong with it.
+
+    Examples
+    --------
+    >>> from skkernel.utils import check_sample_weight
+    >>> check_sample_weight(None, 2)
+    array([1., 1.])
+    """
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype)
+    if isinstance(sample_weight, numbers.Number):
+        return np.full(n_samples, sample_weight, dtype=dtype)
+    sample_weight = np.asarray(sample_weight, dtype=dtype)
+    if sample_weight.ndim != 1 or sample_weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), "
+            f"got {sample_weight.shape}."
+        )
+    if not np.all(np.isfinite(sample_weight)):
+        raise ValueError("sample_weight must be finite (no NaN or inf).")
+    if np.any(sample_weight < 0):
+        raise ValueError("sample_weight must be non-negative.")
+    if not np.any(sample_weight > 0):
+        raise ValueError("sample_weight must have at least one positive entry.")
+    return sample_weight
+
+
+def draw_seed(random_state):
+    """Draw one 63-bit integer seed for a kernel from ``random_state``.
+
+    Numba and cupy keep random states apart from numpy's, so kernels take an
+    explicit seed drawn here from the estimator's ``random_state``.
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None
+        As in scikit-learn.
+
+    Returns
+    -------
+    seed : int
+        In ``[0, 2**63)``.
+
+    Examples
+    --------
+    >>> from skkernel.utils import draw_seed
+    >>> draw_seed(0) == draw_seed(0)
+    True
+    """
+    rng = check_random_state(random_state)
+    return int(rng.randint(0, 2**62, dtype=np.int64)) * 2 + int(rng.randint(0, 2))
+
+
+def check_options(value, name, options):
+    """Raise a ValueError naming ``name`` unless ``value`` is in ``options``.
+
+    Parameters
+    ----------
+    value : object
+        Parameter value.
+    name : str
+        Parameter name, used in the message.
+    options : sequence
+        Allowed values.
+
+    Returns
+    -------
+    value : object
+        ``value`` unchanged.
+
+    Examples
+    --------
+    >>> from skkernel.utils._validation import check_options
+    >>> check_options("paper", "variant", ("paper", "gds"))
+    'paper'
+    """
+    if not any(value is o or (type(value) is type(o) and value == o) for o in options):
+        raise ValueError(
+            f"{name} must be one of {list(options)}, got {value!r}."
+        )
+    return value
+
+
+def check_weights_vector(values, name, allow_empty=False):
+    """Validate a 1-D sequence of finite real numbers.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The values.
+    name : str
+        Parameter name, used in messages.
+    allow_empty : bool, default=False
+        Whether an empty sequence is accepted.
+
+    Returns
+    -------
+    values : tuple of float
+        The values as Python floats.
+
+    Examples
+    --------
+    >>> from skkernel.utils._validation import check_weights_vector
+    >>> check_weights_vector([0, 1], "iteration_weights")
+    (0.0, 1.0)
+    """
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a sequence of real numbers, got {values!r}."
+        ) from None
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got {values!r}.")
+    if array.size == 0 and not allow_empty:
+        raise ValueError(f"{name} must not be empty.")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite, got {values!r}.")
+    return tuple(float(v) for v in array)
+
+
+def fit_transaction(method):
+    """Decorate a fitting method so a failure leaves no half-written state.
+
+    If ``method`` raises, the estimator's attributes are restored to what they
+    were before the call: an unfitted estimator stays unfitted, a fitted one
+    keeps its previous fit.
+
+    Parameters
+    ----------
+    method : callable
+        ``fit``, ``fit_transform``, ``partial_fit``...
+
+    Returns
+    -------
+    wrapped : callable
+        The same method with rollback on error.
+    """
+    import functools
+
+    @functools.wraps(method)
+    def wrapped(self, *args, **kwargs):
+        saved = dict(self.__dict__)
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    return wrapped
