@@ -19,7 +19,9 @@ def node_classification_score(embedding, target, train_fraction, *, n_repeats=5,
     embeddings, and each test node receives as many labels as it truly has
     (its top-``k`` scores, ``k`` known). The known-``k`` rule makes F1 higher
     than thresholded prediction would; it is kept here to compare with the
-    published numbers.
+    published numbers, as is the ``liblinear`` solver (scikit-learn's default
+    when those scoring scripts were written; ``lbfgs`` scores about 0.005
+    lower Micro-F1 on BlogCatalog at 10 % labels and is three times slower).
 
     Parameters
     ----------
@@ -70,7 +72,7 @@ def node_classification_score(embedding, target, train_fraction, *, n_repeats=5,
         n_train = int(round(train_fraction * n))
         train, test = order[:n_train], order[n_train:]
         labelled = Y[train].any(axis=0)
-        clf = OneVsRestClassifier(LogisticRegression(C=C, max_iter=1000),
+        clf = OneVsRestClassifier(LogisticRegression(C=C, solver="liblinear"),
                                   n_jobs=n_jobs)
         clf.fit(X[train], Y[train][:, labelled])
         scores = np.full((test.size, Y.shape[1]), -np.inf)

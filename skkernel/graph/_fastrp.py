@@ -266,7 +266,7 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         params = self._check_params()
         A = validate_data(
             self, _as_adjacency(X), accept_sparse="csr", dtype=np.float64,
-            reset=True,
+            ensure_all_finite=False, reset=True,
         )
         A = self._check_adjacency(A)
         backend = resolve_backend(self.backend, X)
@@ -321,6 +321,11 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _check_adjacency(A):
+        if not np.all(np.isfinite(A.data if sp.issparse(A) else A)):
+            raise ValueError(
+                "Input X contains NaN or infinity: FastRP needs an adjacency "
+                "matrix with finite, non-negative edge weights."
+            )
         if A.shape[0] != A.shape[1]:
             raise ValueError(
                 "FastRP expects a square adjacency matrix of shape "

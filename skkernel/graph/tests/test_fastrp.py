@@ -1,0 +1,247 @@
+import pickle
+
+import numba
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+
+import skkernel
+from skkernel.backend import _backend
+from skkernel.datasets import make_random_graph
+from skkernel.graph import FastRP
+from skkernel.utils._hash_random import sparse_sign_matrix
+
+
+def _graph(n=60, m=240, directed=False, weighted=True, isolated=3, seed=0):
+    A = make_random_graph(n, m, directed=directed, weighted=weighted,
+                          random_state=seed).tolil()
+    for node in range(isolated):  # cut the first nodes off the graph
+        A[node, :] = 0
+        A[:, node] = 0
+    return A.tocsr()
+
+
+CONFIGS = [
+    dict(variant="paper"),
+    dict(variant="paper", normalize_rows=False, standardize=False),
+    dict(variant="paper", self_influence=0.7, normalization_strength=-0.5,
+         iteration_weights=(0.0, 0.0, 1.0, 6.67)),
+    dict(variant="gds", self_influence=0.3, iteration_weights=(1.0, 0.5)),
+    dict(variant="gds", standardize=True, normalization_strength=0.3),
+]
+
+
+@pytest.mark.parametrize("params", CONFIGS)
+@pytest.mark.parametrize("directed", [False, True])
+def test_fast_backends_match_reference(fast_backend, params, directed):
+    A = _graph(directed=directed)
+    ref = FastRP(16, random_state=3, backend="numpy", **params).fit_transform(A)
+    fast = FastRP(16, random_state=3, backend=fast_backend, **params)
+    emb = fast.fit_transform(A)
+    assert fast.backend_ == fast_backend
+    tol = 1e-10 if fast_backend == "numba" else 1e-6
+    assert_allclose(emb, ref, rtol=0, atol=tol)
+    assert np.all(np.isfinite(emb))
+
+
+@pytest.mark.parametrize("normalize_rows", [True, False])
+def test_column_blocks_match_one_block(normalize_rows):
+    # A tiny working-memory budget forces several column blocks (and the
+    # two-pass row-norm computation when rows are normalised).
+    A = _graph(n=80, m=400)
+    params = dict(n_components=24, random_state=0, normalize_rows=normalize_rows,
+                  self_influence=0.5, iteration_weights=(0.2, 1.0, 3.0))
+    ref = FastRP(backend="numpy", **params).fit_transform(A)
+    with skkernel.config_context(working_memory=2 * 8 * 80 * 5 / 2**20):
+        est = FastRP(backend="numba", **params)
+        emb = est.fit_transform(A)
+    assert est.block_width_ == 5
+    assert_allclose(emb, ref, rtol=0, atol=1e-10)
+
+
+def test_paper_formula_by_hand():
+    # One hop, no normalisation: N_1 = D^-1 S L R, written out densely.
+    A = _graph(n=30, m=90, isolated=0)
+    beta = -0.5
+    est = FastRP(8, iteration_weights=(1.0,), normalization_strength=beta,
+                 normalize_rows=False, standardize=False, random_state=5,
+                 backend="numba")
+    emb = est.fit_transform(A)
+    S = A.toarray()
+    deg = S.sum(axis=1)
+    seed = skkernel.utils.draw_seed(5)
+    R = sparse_sign_matrix(seed, 30, 8, np.sqrt(30))
+    expected = (S / deg[:, None]) @ (deg[:, None] ** beta * R)
+    assert_allclose(emb, expected, rtol=1e-12, atol=1e-14)
+    assert est.sparsity_ == pytest.approx(np.sqrt(30))
+
+
+def test_projection_distribution():
+    s, d = 9.0, 400
+    R = sparse_sign_matrix(11, 500, d, s)
+    values = np.unique(R)
+    assert_allclose(values, [-np.sqrt(s / d), 0.0, np.sqrt(s / d)])
+    nonzero = np.mean(R != 0)
+    assert nonzero == pytest.approx(1 / s, rel=0.05)  # 200,000 draws
+    assert np.mean(R > 0) == pytest.approx(np.mean(R < 0), rel=0.1)
+
+
+def test_gds_rows_are_unit_norm_per_hop():
+    A = _graph()
+    emb = FastRP(16, variant="gds", iteration_weights=(1.0,), random_state=0,
+                 backend="numba").fit_transform(A)
+    norms = np.linalg.norm(emb, axis=1)
+    connected = np.asarray(A.sum(axis=1)).ravel() > 0
+    assert_allclose(norms[connected], 1.0, rtol=1e-12)
+    assert_allclose(norms[~connected], 0.0)
+    assert FastRP(variant="gds").fit(A).sparsity_ == 3.0
+
+
+def test_isolated_nodes_are_finite_and_share_one_embedding():
+    A = _graph(isolated=4)
+    emb = FastRP(16, random_state=0).fit_transform(A)
+    assert np.all(np.isfinite(emb))
+    # Isolated nodes get nothing from neighbours: identical rows.
+    assert_allclose(emb[:4], np.repeat(emb[:1], 4, axis=0))
+
+
+def test_random_state_reproducible_and_seed_sensitive():
+    A = _graph()
+    a = FastRP(16, random_state=1).fit_transform(A)
+    b = FastRP(16, random_state=1).fit_transform(A)
+    c = FastRP(16, random_state=2).fit_transform(A)
+    assert_allclose(a, b, rtol=0, atol=0)
+    assert np.abs(a - c).max() > 0.1
+
+
+def test_input_formats_agree():
+    nx = pytest.importorskip("networkx")
+    A = _graph(isolated=0)
+    G = nx.from_scipy_sparse_array(A)
+    ref = FastRP(16, random_state=0).fit_transform(A)
+    assert_allclose(FastRP(16, random_state=0).fit_transform(A.toarray()), ref)
+    assert_allclose(FastRP(16, random_state=0).fit_transform(G), ref)
+    assert_allclose(FastRP(16, random_state=0).fit_transform(A.tocoo()), ref)
+
+
+def test_node_features_take_the_last_columns():
+    A = _graph(isolated=0)
+    rng = np.random.RandomState(0)
+    F = rng.rand(A.shape[0], 5)
+    params = dict(n_components=20, property_ratio=0.25, random_state=0)
+    with_f = FastRP(**params, backend="numba").fit_transform(A, node_features=F)
+    ref = FastRP(**params, backend="numpy").fit_transform(A, node_features=F)
+    assert_allclose(with_f, ref, rtol=0, atol=1e-10)
+    without = FastRP(20, random_state=0).fit_transform(A)
+    assert np.abs(with_f[:, 15:] - without[:, 15:]).max() > 0.1
+    # Without row normalisation the blocks propagate independently, so other
+    # features change only the property block.
+    one = FastRP(**params, normalize_rows=False).fit_transform(A, node_features=F)
+    other = FastRP(**params, normalize_rows=False).fit_transform(
+        A, node_features=F[::-1]
+    )
+    assert_allclose(other[:, :15], one[:, :15])
+    assert np.abs(other[:, 15:] - one[:, 15:]).max() > 0.1
+
+
+def test_n_jobs_restores_numba_threads():
+    before = numba.get_num_threads()
+    FastRP(8, n_jobs=1, random_state=0, backend="numba").fit(_graph())
+    assert numba.get_num_threads() == before
+
+
+def test_set_output_pandas():
+    pd = pytest.importorskip("pandas")
+    est = FastRP(4, random_state=0).set_output(transform="pandas")
+    out = est.fit_transform(_graph())
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["fastrp0", "fastrp1", "fastrp2", "fastrp3"]
+
+
+def test_pickle_roundtrip():
+    est = FastRP(8, random_state=0).fit(_graph())
+    restored = pickle.loads(pickle.dumps(est))
+    assert_allclose(restored.embedding_, est.embedding_)
+    assert restored.backend_ == "numba"
+
+
+def test_config_context_sets_auto_backend():
+    with skkernel.config_context(backend="numpy"):
+        est = FastRP(8, random_state=0).fit(_graph())
+    assert est.backend_ == "numpy"
+    assert FastRP(8, random_state=0).fit(_graph()).backend_ == "numba"
+
+
+@pytest.mark.parametrize(
+    "X, params, match",
+    [
+        (np.ones((3, 4)), {}, r"square adjacency matrix .* got shape \(3, 4\)"),
+        (np.array([[0, -1.0], [1, 0]]), {}, "Negative values in data passed to FastRP"),
+        (np.array([[0, np.nan], [1, 0]]), {}, "Input X contains NaN or infinity"),
+        (np.zeros((3, 3)), {}, "The graph has no edges"),
+        (np.zeros((0, 0)), {}, "0 sample"),
+        (np.eye(3)[::-1], {"n_components": 0}, "n_components == 0, must be >= 1"),
+        (np.eye(3)[::-1], {"iteration_weights": []}, "iteration_weights must not be empty"),
+        (np.eye(3)[::-1], {"iteration_weights": [1, np.inf]},
+         "iteration_weights must be finite"),
+        (np.eye(3)[::-1], {"backend": "gpu"}, "backend must be one of"),
+        (np.eye(3)[::-1], {"variant": "neo4j"}, r"variant must be one of \['paper', 'gds'\]"),
+        (np.eye(3)[::-1], {"sparsity": 0.5}, "sparsity == 0.5, must be >= 1.0"),
+        (np.eye(3)[::-1], {"property_ratio": 0.5}, "got node_features=None"),
+        (np.eye(3)[::-1], {"property_ratio": 1.0}, "property_ratio == 1.0, must be < 1.0"),
+        (np.eye(3)[::-1], {"variant": "gds", "normalize_rows": False},
+         "variant='gds' normalises every hop"),
+    ],
+)
+def test_bad_input_errors(X, params, match):
+    est = FastRP(**{"n_components": 4, **params})
+    with pytest.raises(ValueError, match=match):
+        est.fit(X)
+    assert not hasattr(est, "embedding_")
+    assert not hasattr(est, "n_features_in_")
+
+
+def test_node_features_errors():
+    A = np.eye(3)[::-1]
+    with pytest.raises(ValueError, match="leaves no columns for them"):
+        FastRP(4).fit(A, node_features=np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"one row per node \(3\), got 2 rows"):
+        FastRP(4, property_ratio=0.5).fit(A, node_features=np.ones((2, 2)))
+
+
+def test_failed_refit_keeps_previous_fit():
+    est = FastRP(4, random_state=0).fit(_graph())
+    embedding = est.embedding_.copy()
+    with pytest.raises(ValueError, match="square"):
+        est.fit(np.ones((3, 4)))
+    assert_allclose(est.embedding_, embedding)
+    assert est.n_features_in_ == 60
+
+
+def test_cupy_without_gpu_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(_backend, "_cupy_usable", lambda: False)
+    with pytest.raises(RuntimeError, match=r'pip install "skkernel\[cuda12\]"'):
+        FastRP(4, backend="cupy").fit(_graph())
+
+
+@pytest.mark.gpu
+def test_cupy_input_gives_cupy_output():
+    import cupy
+
+    A = _graph()
+    est = FastRP(8, random_state=0)
+    out = est.fit_transform(cupy.asarray(A.toarray()))
+    assert isinstance(out, cupy.ndarray)
+    assert est.backend_ == "cupy"
+    assert isinstance(est.embedding_, np.ndarray)
+    ref = FastRP(8, random_state=0, backend="numpy").fit_transform(A)
+    assert_allclose(out.get(), ref, atol=1e-6)
+
+
+def test_sparse_int64_indices_accepted():
+    A = _graph()
+    B = sp.csr_matrix((A.data, A.indices.astype(np.int64), A.indptr.astype(np.int64)),
+                      shape=A.shape)
+    assert_allclose(FastRP(8, random_state=0).fit_transform(B),
+                    FastRP(8, random_state=0).fit_transform(A))
