@@ -1,3 +1,5 @@
 """Linear models: sketched least squares, l_p regression, DPP weighted least squares."""
 
-__all__ = []
+from ._sketched import SketchedLinearRegression
+
+__all__ = ["SketchedLinearRegression"]

@@ -1,0 +1,668 @@
+"""Random sketches ``S`` (``sketch_size x n``) behind one internal interface.
+
+Every sketch is a :class:`SketchOperator`: ``fit(A)`` does the data-dependent
+set-up (only SRHT and leverage-score sampling have any), ``apply(A,
+row_offset)`` returns ``S[:, row_offset:row_offset + len(A)] @ A``. For the
+*streamable* sketches (Gaussian, CountSketch, sparse sign) the columns of
+``S`` are functions of the global row index alone, drawn from the
+counter-based generator of :mod:`skkernel.utils._hash_random`, so
+
+* ``S A`` is a sum over row blocks and can be accumulated block by block
+  (``partial_fit``), with the same ``S`` whatever the block boundaries;
+* applying the operator to ``A`` and to ``b`` uses the same ``S`` without
+  storing it;
+* numpy, numba and cupy draw the same ``S`` for the same seed.
+
+The numpy code below is the reference; it is written against ``xp`` (numpy
+or cupy) and ``xsp`` (scipy.sparse or cupyx.scipy.sparse) so that the GPU
+runs the same lines. The numba backend swaps in the kernels of
+:mod:`skkernel.sketch._sketch_kernels` for the sparse and Gaussian sketches.
+"""
+
+import math
+import numbers
+
+import numpy as np
+from sklearn.utils import check_array, check_scalar
+
+from ..backend import (
+    get_array_module,
+    is_cupy_array,
+    numba_threads,
+    resolve_backend,
+    to_cpu,
+)
+from ..utils import draw_seed
+from ..utils._hash_random import hash_uniform
+from ..utils._validation import check_options
+
+SKETCHES = ("gaussian", "srht", "countsketch", "sparse_sign", "leverage")
+STREAMABLE_SKETCHES = ("gaussian", "countsketch", "sparse_sign")
+
+# Independent streams of one seed: XOR with fixed odd constants below 2**63.
+_STREAM_POSITION = 0x1D8E4E27C47D124F
+_STREAM_SIGN = 0x2545F4914F6CDD1D
+_STREAM_RADIUS = 0x3C6EF372FE94F82B
+_STREAM_ANGLE = 0x5851F42D4C957F2D
+_STREAM_ROWS = 0x6A09E667F3BCC909
+
+# Rows of A handled per Gaussian block: the block of S is (block, sketch_size).
+_GAUSSIAN_BLOCK_ENTRIES = 2**22
+
+
+class SketchOperator:
+    """A random linear map ``S`` of shape ``(sketch_size, n_rows)``.
+
+    Parameters
+    ----------
+    sketch_size : int
+        Number of rows ``m`` of ``S``.
+    seed : int
+        Key of the counter-based random stream.
+    backend : {"numpy", "numba", "cupy"}
+        Resolved backend.
+    """
+
+    kind = None
+    streamable = True
+
+    def __init__(self, sketch_size, seed, backend):
+        self.sketch_size = int(sketch_size)
+        self.seed = int(seed)
+        self.backend = backend
+        self.xp, self.xsp = get_array_module(backend)
+
+    def fit(self, A):
+        """Do the data-dependent set-up; a no-op for oblivious sketches."""
+        return self
+
+    def apply(self, A, row_offset=0):
+        """Return ``S[:, row_offset:row_offset + A.shape[0]] @ A``."""
+        raise NotImplementedError
+
+
+class SparseSignSketch(SketchOperator):
+    """Sparse sign embedding with ``nnz`` nonzeros ``+-1/sqrt(nnz)`` a column.
+
+    Column ``i`` of ``S`` has one nonzero in each of ``nnz`` consecutive
+    blocks of about ``m / nnz`` rows (the block construction of OSNAP), so
+    its nonzeros sit in distinct rows without rejection sampling.
+    """
+
+    kind = "sparse_sign"
+
+    def __init__(self, sketch_size, seed, backend, nnz=8):
+        super().__init__(sketch_size, seed, backend)
+        self.nnz = int(min(nnz, self.sketch_size))
+
+    @property
+    def scale(self):
+        return 1.0 / math.sqrt(self.nnz)
+
+    def positions(self, rows):
+        """Sketch rows (n, nnz) and signs (n, nnz) of the columns ``rows``."""
+        xp, m, nnz = self.xp, self.sketch_size, self.nnz
+        k = xp.arange(nnz, dtype=xp.int64)
+        counters = rows[:, None] * nnz + k[None, :]
+        start = (k * m) // nnz
+        size = ((k + 1) * m) // nnz - start
+        u = hash_uniform(self.seed ^ _STREAM_POSITION, counters, xp=xp)
+        pos = start + (u * size).astype(xp.int64)
+        sign = xp.where(
+            hash_uniform(self.seed ^ _STREAM_SIGN, counters, xp=xp) < 0.5, 1.0, -1.0
+        )
+        return pos, sign
+
+    def matrix(self, n_rows, row_offset=0):
+        """The block of ``S`` as a sparse ``(sketch_size, n_rows)`` matrix."""
+        xp = self.xp
+        rows = xp.arange(row_offset, row_offset + n_rows, dtype=xp.int64)
+        pos, sign = self.positions(rows)
+        cols = xp.repeat(xp.arange(n_rows, dtype=xp.int64), self.nnz)
+        return self.xsp.csr_matrix(
+            (self.scale * sign.ravel(), (pos.ravel(), cols)),
+            shape=(self.sketch_size, n_rows),
+        )
+
+    def apply(self, A, row_offset=0):
+        if self.backend == "numba":
+            from ._sketch_kernels import sparse_sign_apply
+
+            A = np.ascontiguousarray(A, dtype=np.float64)
+            with numba_threads(None) as n_threads:
+                n_chunks = max(1, min(n_threads, A.shape[0] // 1024))
+                return sparse_sign_apply(
+                    A, row_offset, self.sketch_size, self.nnz,
+                    self.seed ^ _STREAM_POSITION, self.seed ^ _STREAM_SIGN,
+                    self.scale, n_chunks,
+                )
+        return self.matrix(A.shape[0], row_offset) @ A
+
+
+class CountSketch(SparseSignSketch):
+    """CountSketch (Clarkson-Woodruff): one ``+-1`` a column of ``S``."""
+
+    kind = "countsketch"
+
+    def __init__(self, sketch_size, seed, backend):
+        super().__init__(sketch_size, seed, backend, nnz=1)
+
+
+class GaussianSketch(SketchOperator):
+    """Dense i.i.d. ``N(0, 1/m)`` entries, generated block by block."""
+
+    kind = "gaussian"
+
+    def block(self, n_rows, row_offset):
+        """Entries ``S[:, rows].T`` as an ``(n_rows, sketch_size)`` array."""
+        if self.backend == "numba":
+            from ._sketch_kernels import gaussian_block
+
+            return gaussian_block(self.seed ^ _STREAM_RADIUS, self.seed ^ _STREAM_ANGLE,
+                                  row_offset, n_rows, self.sketch_size)
+        xp, m = self.xp, self.sketch_size
+        counters = (
+            xp.arange(row_offset, row_offset + n_rows, dtype=xp.int64)[:, None] * m
+            + xp.arange(m, dtype=xp.int64)[None, :]
+        )
+        u = 1.0 - hash_uniform(self.seed ^ _STREAM_RADIUS, counters, xp=xp)
+        v = hash_uniform(self.seed ^ _STREAM_ANGLE, counters, xp=xp)
+        return xp.sqrt(-2.0 * xp.log(u)) * xp.cos(2.0 * np.pi * v) / math.sqrt(m)
+
+    def apply(self, A, row_offset=0):
+        n = A.shape[0]
+        step = max(1, _GAUSSIAN_BLOCK_ENTRIES // self.sketch_size)
+        out = self.xp.zeros((self.sketch_size, A.shape[1]))
+        with numba_threads(None):
+            for start in range(0, n, step):
+                stop = min(n, start + step)
+                out += self.block(stop - start, row_offset + start).T @ A[start:stop]
+        return out
+
+
+class SRHTSketch(SketchOperator):
+    """Subsampled randomized trigonometric/Hadamard transform.
+
+    ``S = sqrt(N / m) P F D``: random signs ``D``, an orthonormal transform
+    ``F`` (DCT-II on ``N = n`` rows, or Walsh-Hadamard on ``N = 2^k >= n``
+    zero-padded rows) and ``m`` rows ``P`` sampled without replacement.
+    """
+
+    kind = "srht"
+    streamable = False
+
+    def __init__(self, sketch_size, seed, backend, transform="dct"):
+        super().__init__(sketch_size, seed, backend)
+        self.transform = transform
+
+    def fit(self, A):
+        n = A.shape[0]
+        self.n_rows_ = n
+        self.n_mixed_ = n if self.transform == "dct" else _next_power_of_two(n)
+        if self.sketch_size > self.n_mixed_:
+            raise ValueError(
+                f"sketch_size={self.sketch_size} exceeds the {self.n_mixed_} rows "
+                f"the SRHT can sample (n_samples={n}); use a smaller sketch_size "
+                "or another sketch."
+            )
+        xp = self.xp
+        keys = hash_uniform(self.seed ^ _STREAM_ROWS,
+                            xp.arange(self.n_mixed_, dtype=xp.int64), xp=xp)
+        self.rows_ = xp.argsort(keys)[: self.sketch_size]
+        return self
+
+    def apply(self, A, row_offset=0):
+        xp = self.xp
+        if row_offset != 0 or A.shape[0] != self.n_rows_:
+            raise ValueError(
+                "The SRHT mixes all rows at once: it cannot be applied to a block "
+                "of rows (partial_fit needs sketch in "
+                f"{list(STREAMABLE_SKETCHES)})."
+            )
+        signs = xp.where(
+            hash_uniform(self.seed ^ _STREAM_SIGN,
+                         xp.arange(A.shape[0], dtype=xp.int64), xp=xp) < 0.5,
+            1.0, -1.0,
+        )
+        DA = signs[:, None] * A
+        if self.transform == "dct":
+            mixed = _dct(DA, xp)
+        else:
+            mixed = _hadamard(DA, self.n_mixed_, xp)
+        return math.sqrt(self.n_mixed_ / self.sketch_size) * mixed[self.rows_]
+
+
+def _next_power_of_two(n):
+    return 1 << max(0, (n - 1).bit_length())
+
+
+def _dct(A, xp):
+    """Orthonormal DCT-II along the rows (scipy.fft or cupyx.scipy.fft)."""
+    if xp is np:
+        import scipy.fft
+
+        return scipy.fft.dct(A, type=2, norm="ortho", axis=0, workers=-1)
+    import cupyx.scipy.fft
+
+    return cupyx.scipy.fft.dct(A, type=2, norm="ortho", axis=0)
+
+
+def _hadamard(A, n_padded, xp):
+    """Orthonormal Walsh-Hadamard transform of the zero-padded rows of ``A``.
+
+    Radix-2 butterflies on views: ``log2(N)`` passes of ``O(N d)`` work.
+    """
+    H = xp.zeros((n_padded, A.shape[1]))
+    H[: A.shape[0]] = A
+    h = 1
+    while h < n_padded:
+        pairs = H.reshape(n_padded // (2 * h), 2, h, A.shape[1])
+        top = pairs[:, 0].copy()
+        pairs[:, 0] += pairs[:, 1]
+        pairs[:, 1] = top - pairs[:, 1]
+        h *= 2
+    return H / math.sqrt(n_padded)
+
+
+class LeverageScoreSketch(SketchOperator):
+    """Sample ``m`` rows i.i.d. with probability ``p_i`` proportional to the
+    (approximate) leverage score of row ``i`` and scale by ``1/sqrt(m p_i)``.
+    """
+
+    kind = "leverage"
+    streamable = False
+
+    def __init__(self, sketch_size, seed, backend, scores=None):
+        super().__init__(sketch_size, seed, backend)
+        self.scores = scores
+
+    def fit(self, A):
+        from ._leverage import approximate_leverage_scores_xp
+
+        xp = self.xp
+        scores = self.scores
+        if scores is None:
+            scores = approximate_leverage_scores_xp(A, self.seed, self.backend)
+        scores = xp.asarray(scores)
+        total = float(scores.sum())
+        if not total > 0:
+            raise ValueError("All leverage scores are zero: A has no nonzero row.")
+        probabilities = scores / total
+        cdf = xp.cumsum(probabilities)
+        u = hash_uniform(self.seed ^ _STREAM_ROWS,
+                         xp.arange(self.sketch_size, dtype=xp.int64), xp=xp)
+        rows = xp.searchsorted(cdf, u * cdf[-1], side="right")
+        self.n_rows_ = A.shape[0]
+        self.rows_ = xp.minimum(rows, A.shape[0] - 1)
+        self.row_scale_ = 1.0 / xp.sqrt(self.sketch_size * probabilities[self.rows_])
+        return self
+
+    def apply(self, A, row_offset=0):
+        if row_offset != 0 or A.shape[0] != self.n_rows_:
+            raise ValueError(
+                "Leverage-score sampling depends on all rows: it cannot be applied "
+                "to a block of rows (partial_fit needs sketch in "
+                f"{list(STREAMABLE_SKETCHES)})."
+            )
+        return self.row_scale_[:, None] * A[self.rows_]
+
+
+def make_sketch(kind, sketch_size, seed, backend, *, nnz_per_col=8, transform="dct",
+                scores=None):
+    """Build the :class:`SketchOperator` named ``kind``.
+
+    Parameters
+    ----------
+    kind : {"gaussian", "srht", "countsketch", "sparse_sign", "leverage"}
+        The sketch.
+    sketch_size : int
+        Rows of ``S``.
+    seed : int
+        Key of the random stream.
+    backend : {"numpy", "numba", "cupy"}
+        Resolved backend.
+    nnz_per_col : int, default=8
+        Nonzeros per column of the sparse sign sketch.
+    transform : {"dct", "hadamard"}, default="dct"
+        Mixing transform of the SRHT.
+    scores : array of shape (n,), default=None
+        Leverage scores (or any importance scores) for ``"leverage"``;
+        ``None`` estimates them from the data in ``fit``.
+
+    Returns
+    -------
+    operator : SketchOperator
+        Not yet fitted.
+    """
+    if kind == "sparse_sign":
+        return SparseSignSketch(sketch_size, seed, backend, nnz=nnz_per_col)
+    if kind == "countsketch":
+        return CountSketch(sketch_size, seed, backend)
+    if kind == "gaussian":
+        return GaussianSketch(sketch_size, seed, backend)
+    if kind == "srht":
+        return SRHTSketch(sketch_size, seed, backend, transform=transform)
+    return LeverageScoreSketch(sketch_size, seed, backend, scores=scores)
+
+
+# ------------------------------------------------------------ public functions
+
+
+def check_matrix(A, name="A"):
+    """Validate a dense matrix (numpy or cupy); a vector becomes one column.
+
+    Returns the 2-D array and whether the input was 1-D.
+    """
+    if is_cupy_array(A):
+        xp, _ = get_array_module("cupy")
+        if A.ndim not in (1, 2):
+            raise ValueError(f"{name} must be 1-D or 2-D, got {A.ndim} dimensions.")
+        A = A.astype(xp.float64, copy=False)
+        if not bool(xp.isfinite(A).all()):
+            raise ValueError(f"{name} contains NaN or infinity.")
+    else:
+        A = check_array(A, dtype=np.float64, ensure_2d=False, input_name=name)
+        if A.ndim != 1 and A.ndim != 2:
+            raise ValueError(f"{name} must be 1-D or 2-D, got {A.ndim} dimensions.")
+    vector = A.ndim == 1
+    return (A[:, None] if vector else A), vector
+
+
+def _check_sketch_size(sketch_size):
+    check_scalar(sketch_size, "sketch_size", numbers.Integral, min_val=1)
+    return int(sketch_size)
+
+
+def sketch(A, sketch_size, kind="sparse_sign", *, nnz_per_col=8, transform="dct",
+           random_state=None, backend="auto"):
+    """Apply a random sketch ``S`` to the rows of ``A``: return ``S @ A``.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_columns) or (n_samples,)
+        Matrix (or vector) to sketch; numpy or cupy.
+    sketch_size : int
+        Number of rows ``m`` of the sketch.
+    kind : {"gaussian", "srht", "countsketch", "sparse_sign", "leverage"}, \
+            default="sparse_sign"
+        Which sketch (see Notes).
+    nnz_per_col : int, default=8
+        Nonzeros per column of the sparse sign sketch.
+    transform : {"dct", "hadamard"}, default="dct"
+        Mixing transform of the SRHT.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the sketch. An int gives the same ``S`` on every backend.
+    backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
+        ``"numpy"``: the readable reference; ``"numba"``: parallel CPU kernels
+        for the sparse and Gaussian sketches; ``"cupy"``: the same array code
+        on the GPU (cupyx sparse, cuBLAS GEMM, cuFFT DCT).
+
+    Returns
+    -------
+    SA : ndarray of shape (sketch_size, n_columns) or (sketch_size,)
+        The sketch; a cupy array for cupy input.
+
+    See Also
+    --------
+    gaussian_sketch, srht, countsketch, sparse_sign, leverage_score_sampling
+
+    Notes
+    -----
+    ================ ================== =====================================
+    sketch           cost of ``S A``    rows for a subspace embedding
+    ================ ================== =====================================
+    ``gaussian``     ``O(m n d)`` GEMM  ``O(d)``
+    ``srht``         ``O(n d log n)``   ``O(d log d)``
+    ``countsketch``  ``O(nnz(A))``      ``O(d^2)``
+    ``sparse_sign``  ``O(s nnz(A))``    ``O(d log d)`` (``s = 8`` in practice)
+    ``leverage``     ``O(n d log n)``   ``O(d log d)``
+    ================ ================== =====================================
+
+    The Gaussian, CountSketch and sparse sign matrices are drawn from a
+    counter-based generator keyed by the global row index, so ``S A`` can be
+    computed as a sum over row blocks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skkernel.sketch import sketch
+    >>> A = np.random.RandomState(0).randn(1000, 5)
+    >>> sketch(A, 40, "sparse_sign", random_state=0).shape
+    (40, 5)
+    """
+    check_options(kind, "sketch", SKETCHES)
+    check_options(transform, "transform", ("dct", "hadamard"))
+    sketch_size = _check_sketch_size(sketch_size)
+    check_scalar(nnz_per_col, "nnz_per_col", numbers.Integral, min_val=1)
+    backend = resolve_backend(backend, A)
+    A2, vector = check_matrix(A)
+    if backend == "cupy":
+        from ..backend import to_device
+
+        A2 = to_device(A2, "cupy")
+    else:
+        A2 = to_cpu(A2)
+    operator = make_sketch(kind, sketch_size, draw_seed(random_state), backend,
+                           nnz_per_col=nnz_per_col, transform=transform)
+    SA = operator.fit(A2).apply(A2)
+    return SA[:, 0] if vector else SA
+
+
+def gaussian_sketch(A, sketch_size, *, random_state=None, backend="auto"):
+    """Gaussian sketch ``S @ A`` with i.i.d. ``N(0, 1/m)`` entries.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_columns) or (n_samples,)
+        Matrix to sketch.
+    sketch_size : int
+        Rows ``m`` of ``S``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds ``S``.
+    backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
+        Compute backend.
+
+    Returns
+    -------
+    SA : ndarray of shape (sketch_size, n_columns) or (sketch_size,)
+        The sketch.
+
+    See Also
+    --------
+    sketch : All sketches behind one function.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skkernel.sketch import gaussian_sketch
+    >>> gaussian_sketch(np.eye(50), 10, random_state=0).shape
+    (10, 50)
+    """
+    return sketch(A, sketch_size, "gaussian", random_state=random_state,
+                  backend=backend)
+
+
+def srht(A, sketch_size, *, transform="dct", random_state=None, backend="auto"):
+    """Subsampled randomized trigonometric or Hadamard transform of ``A``.
+
+    ``S A = sqrt(N/m) P F D A`` with random signs ``D``, an orthonormal DCT-II
+    (``N = n``) or Walsh-Hadamard transform (``N`` the next power of two,
+    rows zero-padded) ``F``, and ``m`` rows ``P`` sampled without
+    replacement.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_columns) or (n_samples,)
+        Matrix to sketch.
+    sketch_size : int
+        Rows ``m`` of ``S`` (at most ``N``).
+    transform : {"dct", "hadamard"}, default="dct"
+        The mixing transform.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the signs and the rows.
+    backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
+        Compute backend (numba runs the numpy code: the FFT is already fast).
+
+    Returns
+    -------
+    SA : ndarray of shape (sketch_size, n_columns) or (sketch_size,)
+        The sketch.
+
+    See Also
+    --------
+    sketch : All sketches behind one function.
+
+    References
+    ----------
+    .. [1] H. Avron, P. Maymounkov and S. Toledo, "Blendenpik: Supercharging
+       LAPACK's least-squares solver", SIAM J. Sci. Comput. 32(3), 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skkernel.sketch import srht
+    >>> srht(np.ones((64, 3)), 8, transform="hadamard", random_state=0).shape
+    (8, 3)
+    """
+    return sketch(A, sketch_size, "srht", transform=transform,
+                  random_state=random_state, backend=backend)
+
+
+def countsketch(A, sketch_size, *, random_state=None, backend="auto"):
+    """CountSketch ``S @ A``: each row of ``A`` is added, with a random sign,
+    to one random row of the sketch.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_columns) or (n_samples,)
+        Matrix to sketch.
+    sketch_size : int
+        Rows ``m`` of ``S``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds ``S``.
+    backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
+        Compute backend.
+
+    Returns
+    -------
+    SA : ndarray of shape (sketch_size, n_columns) or (sketch_size,)
+        The sketch.
+
+    See Also
+    --------
+    sparse_sign : Several nonzeros per column, a better embedding.
+
+    References
+    ----------
+    .. [1] K. L. Clarkson and D. P. Woodruff, "Low-rank approximation and
+       regression in input sparsity time", J. ACM 63(6), 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skkernel.sketch import countsketch
+    >>> countsketch(np.ones((100, 2)), 10, random_state=0).shape
+    (10, 2)
+    """
+    return sketch(A, sketch_size, "countsketch", random_state=random_state,
+                  backend=backend)
+
+
+def sparse_sign(A, sketch_size, *, nnz_per_col=8, random_state=None, backend="auto"):
+    """Sparse sign embedding ``S @ A`` with ``nnz_per_col`` nonzeros a column.
+
+    Each column of ``S`` holds ``nnz_per_col`` entries ``+-1/sqrt(nnz_per_col)``
+    in distinct rows, one in each of ``nnz_per_col`` blocks of about
+    ``m / nnz_per_col`` rows.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_columns) or (n_samples,)
+        Matrix to sketch.
+    sketch_size : int
+        Rows ``m`` of ``S``.
+    nnz_per_col : int, default=8
+        Nonzeros per column (Epperly's and PARLA's default).
+    random_state : int, RandomState instance or None, default=None
+        Seeds ``S``.
+    backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
+        Compute backend; ``"numba"`` scatters rows in parallel.
+
+    Returns
+    -------
+    SA : ndarray of shape (sketch_size, n_columns) or (sketch_size,)
+        The sketch.
+
+    See Also
+    --------
+    countsketch : One nonzero per column.
+
+    Notes
+    -----
+    The block placement is the OSNAP block construction of Kane and Nelson;
+    other implementations draw the rows of a column without replacement from
+    all ``m``. Both are oblivious subspace embeddings with the same sketch
+    sizes.
+
+    References
+    ----------
+    .. [1] J. Nelson and H. L. Nguyen, "OSNAP: Faster numerical linear algebra
+       algorithms via sparser subspace embeddings", FOCS 2013.
+    .. [2] D. M. Kane and J. Nelson, "Sparser Johnson-Lindenstrauss
+       transforms", J. ACM 61(1), 2014.
+    .. [3] E. N. Epperly, "Which sketch should I use?", 2023.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skkernel.sketch import sparse_sign
+    >>> sparse_sign(np.ones((100, 2)), 16, random_state=0).shape
+    (16, 2)
+    """
+    return sketch(A, sketch_size, "sparse_sign", nnz_per_col=nnz_per_col,
+                  random_state=random_state, backend=backend)
+
+
+def leverage_score_sampling(A, sketch_size, *, random_state=None, backend="auto"):
+    """Sample rows of ``A`` by their approximate leverage scores.
+
+    Rows are drawn i.i.d. with probability ``p_i`` proportional to the
+    leverage score estimated by :func:`approximate_leverage_scores` and
+    scaled by ``1 / sqrt(m p_i)``, so that ``E[(SA)^T SA] = A^T A``.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_columns)
+        Matrix to sample.
+    sketch_size : int
+        Number of sampled rows ``m`` (with replacement).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the score estimate and the draws.
+    backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
+        Compute backend.
+
+    Returns
+    -------
+    SA : ndarray of shape (sketch_size, n_columns)
+        The scaled sampled rows.
+
+    See Also
+    --------
+    approximate_leverage_scores : The scores.
+
+    References
+    ----------
+    .. [1] P. Drineas, M. Magdon-Ismail, M. W. Mahoney and D. P. Woodruff,
+       "Fast approximation of matrix coherence and statistical leverage",
+       JMLR 13, 2012.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skkernel.sketch import leverage_score_sampling
+    >>> A = np.random.RandomState(0).randn(500, 4)
+    >>> leverage_score_sampling(A, 50, random_state=0).shape
+    (50, 4)
+    """
+    return sketch(A, sketch_size, "leverage", random_state=random_state,
+                  backend=backend)
