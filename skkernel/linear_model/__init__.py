@@ -1,5 +1,6 @@
 """Linear models: sketched least squares, l_p regression, DPP weighted least squares."""
 
+from ._dpp_wls import DPPWeightedLeastSquares
 from ._sketched import SketchedLinearRegression
 
-__all__ = ["SketchedLinearRegression"]
+__all__ = ["DPPWeightedLeastSquares", "SketchedLinearRegression"]
