@@ -1,0 +1,5 @@
+"""Manifold learning: heat-geodesic embeddings."""
+
+from ._heat_geodesic import HeatGeodesicEmbedding
+
+__all__ = ["HeatGeodesicEmbedding"]
