@@ -1,0 +1,5 @@
+"""Support vector machines on quantum kernels."""
+
+from ._quantum_svc import QuantumKernelSVC
+
+__all__ = ["QuantumKernelSVC"]
