@@ -44,6 +44,7 @@ class FastRPSpec:
     seed: int
     feature_seed: int
     node_scale: np.ndarray
+    inv_degree: np.ndarray
     node_features: np.ndarray | None
 
 
@@ -150,9 +151,14 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     * Nodes without out-edges get zero transition rows instead of the
       code's division by zero.
 
-    Memory is ``O(nnz + n * d)``: besides the output, the numba backend keeps
-    two ``n x block_width`` buffers, with ``block_width`` chosen from the
-    ``working_memory`` configuration.
+    Memory is ``O(nnz + n * d)``: besides the graph and the output, the numba
+    backend keeps two ``n x block_width`` buffers, ``block_width`` at most
+    ``max(32, d / 4)`` columns and within the ``working_memory``
+    configuration. When ``normalize_rows=True`` and the columns need more
+    than one block, a first pass computes each hop's row norms and a second
+    accumulates, trading twice the sparse products for the memory bound.
+    ``variant="gds"`` feeds normalised rows forward, which couples all
+    columns, so it always works on full rows (two ``n x d`` buffers).
 
     References
     ----------
@@ -271,24 +277,22 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         A = self._check_adjacency(A)
         backend = resolve_backend(self.backend, X)
         n = A.shape[0]
-        spec, P = self._build_spec(A, params, node_features)
+        spec = self._build_spec(A, params, node_features)
         steps = len(spec.iteration_weights)
         with progress_bar(steps, "FastRP", self.verbose) as bar:
             if backend == "numba":
-                bytes_budget = get_config()["working_memory"] * 2**20
-                block_width = int(max(1, min(spec.n_components,
-                                             bytes_budget // (2 * 8 * n))))
+                block_width = _block_width(n, spec.n_components)
                 if (spec.normalize_rows and block_width < spec.n_components
                         and spec.variant == "paper"):
                     bar.total = 2 * steps * -(-spec.n_components // block_width)
                 else:
                     bar.total = steps * -(-spec.n_components // block_width)
                 with numba_threads(self.n_jobs):
-                    embedding = fastrp_numba(P, spec, block_width, progress=bar)
+                    embedding = fastrp_numba(A, spec, block_width, progress=bar)
             else:
                 xp, _ = get_array_module(backend)
                 block_width = spec.n_components
-                embedding = to_cpu(fastrp_reference(to_device(P, backend), spec, xp))
+                embedding = to_cpu(fastrp_reference(to_device(A, backend), spec, xp))
                 bar.update(steps)
         self.embedding_ = embedding
         self.backend_ = backend
@@ -351,8 +355,6 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         degree = np.asarray(A.sum(axis=1)).ravel()
         has_edges = degree > 0
         inv_degree = np.divide(1.0, degree, out=np.zeros(n), where=has_edges)
-        P = A.copy()
-        P.data *= np.repeat(inv_degree, np.diff(A.indptr))
         node_scale = np.ones(n)
         node_scale[has_edges] = degree[has_edges] ** self.normalization_strength
         n_property = int(np.floor(self.n_components * self.property_ratio))
@@ -392,9 +394,23 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             seed=rng_seed,
             feature_seed=rng_seed ^ 0x5DEECE66D,
             node_scale=node_scale,
+            inv_degree=inv_degree,
             node_features=features,
         )
-        return spec, P
+        return spec
+
+
+def _block_width(n_nodes, n_components):
+    """Columns propagated together by the numba backend.
+
+    Two ``n_nodes x width`` buffers live beside the output: they are kept
+    under half the output's size (so peak memory stays within 1.5x of graph
+    plus output) and under the ``working_memory`` budget. Blocks narrower
+    than 32 columns lose more to re-reading the graph than they save.
+    """
+    budget = get_config()["working_memory"] * 2**20 // (2 * 8 * n_nodes)
+    half_output = max(32, -(-n_components // 4))
+    return int(max(1, min(n_components, half_output, budget)))
 
 
 def _check_node_features(node_features, n_nodes):

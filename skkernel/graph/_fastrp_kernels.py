@@ -1,7 +1,7 @@
 """FastRP propagation: the numpy/cupy reference and the numba kernels.
 
 Notation follows Chen et al. (CIKM 2019): ``P = D^-1 S`` is the transition
-matrix, ``L = diag(d^beta)`` the degree weighting and ``R`` the very sparse
+matrix (applied as ``D^-1 (S X)``, so no scaled copy of the graph is made), ``L = diag(d^beta)`` the degree weighting and ``R`` the very sparse
 random projection. The paper variant computes ``N_1 = P L R``,
 ``N_i = P N_(i-1)`` and ``sum_i alpha_i N_i`` (rows optionally L2-normalised
 before weighting, as in the authors' ``fastrp_merge``); the GDS variant
@@ -41,13 +41,14 @@ def initial_vectors(spec, xp=np):
     return xp.concatenate([R, xp.asarray(spec.node_features) @ W], axis=1)
 
 
-def fastrp_reference(P, spec, xp=np):
+def fastrp_reference(S, spec, xp=np):
     """Readable FastRP on numpy/scipy or cupy/cupyx arrays.
 
     Parameters
     ----------
-    P : sparse matrix (n_nodes, n_nodes)
-        Transition matrix ``D^-1 S`` (zero rows for nodes without edges).
+    S : sparse matrix (n_nodes, n_nodes)
+        Adjacency matrix; ``P = D^-1 S`` has zero rows for nodes without
+        out-edges.
     spec : FastRPSpec
         Resolved parameters.
     xp : module
@@ -57,11 +58,16 @@ def fastrp_reference(P, spec, xp=np):
     -------
     embedding : array (n_nodes, n_components)
     """
+    inv_degree = xp.asarray(spec.inv_degree)[:, None]
+
+    def P(X):
+        return inv_degree * (S @ X)
+
     N = initial_vectors(spec, xp=xp)
     if spec.variant == "gds":
         out = spec.self_influence * row_normalize(N, xp)
         for weight in spec.iteration_weights:
-            N = row_normalize(P @ N, xp)
+            N = row_normalize(P(N), xp)
             out = out + weight * N
     else:
         finish = (lambda M: row_normalize(M, xp)) if spec.normalize_rows else (
@@ -69,7 +75,7 @@ def fastrp_reference(P, spec, xp=np):
         )
         out = spec.self_influence * finish(N)
         for weight in spec.iteration_weights:
-            N = P @ N
+            N = P(N)
             out = out + weight * finish(N)
     return standardize_columns(out, xp) if spec.standardize else out
 
@@ -96,8 +102,8 @@ def _fill_initial_block(seed, n_base, sparsity, node_scale, col_start, out):
 
 
 @jit(parallel=True)
-def _spmm(indptr, indices, data, X, out):
-    """out = P @ X for CSR P, one row of the output per thread step."""
+def _spmm(indptr, indices, data, inv_degree, X, out):
+    """out = D^-1 (S @ X) for CSR S, one output row per thread step."""
     n_rows, width = out.shape
     for i in prange(n_rows):
         for c in range(width):
@@ -107,6 +113,8 @@ def _spmm(indptr, indices, data, X, out):
             w = data[k]
             for c in range(width):
                 out[i, c] += w * X[j, c]
+        for c in range(width):
+            out[i, c] *= inv_degree[i]
 
 
 @jit(parallel=True)
@@ -180,7 +188,7 @@ def _initial_block(spec, col_start, col_stop, buffer):
         buffer[:, max(col_start, spec.n_base) - col_start :] = spec.node_features @ W
 
 
-def _terms(spec, P, start, stop, cur, nxt):
+def _terms(spec, S, start, stop, cur, nxt):
     """Yield ``(term, X)``: the starting block, then each hop's block.
 
     ``X`` is a view into one of the two buffers and is overwritten by the
@@ -191,14 +199,14 @@ def _terms(spec, P, start, stop, cur, nxt):
     _initial_block(spec, start, stop, a)
     yield 0, a
     for hop in range(1, len(spec.iteration_weights) + 1):
-        _spmm(P.indptr, P.indices, P.data, a, b)
+        _spmm(S.indptr, S.indices, S.data, spec.inv_degree, a, b)
         a, b = b, a
         if spec.variant == "gds":
             _normalize_rows_inplace(a)
         yield hop, a
 
 
-def fastrp_numba(P, spec, block_width, progress=None):
+def fastrp_numba(S, spec, block_width, progress=None):
     """FastRP with numba kernels, in column blocks of ``block_width``.
 
     Columns of the paper variant propagate independently, so only two
@@ -222,13 +230,13 @@ def fastrp_numba(P, spec, block_width, progress=None):
     norms_first = normalize and len(blocks) > 1
     if norms_first:
         for start, stop in blocks:
-            for term, X in _terms(spec, P, start, stop, cur, nxt):
+            for term, X in _terms(spec, S, start, stop, cur, nxt):
                 if weights[term] != 0.0:
                     _add_squared_norms(X, sq_norms[term])
                 if progress is not None and term > 0:
                     progress.update()
     for start, stop in blocks:
-        for term, X in _terms(spec, P, start, stop, cur, nxt):
+        for term, X in _terms(spec, S, start, stop, cur, nxt):
             if weights[term] != 0.0:
                 if normalize and not norms_first:
                     _add_squared_norms(X, sq_norms[term])
