@@ -1,4 +1,4 @@
-"""FastRP: quality on BlogCatalog and speed/memory against the authors' algorithm in scipy.
+"""FastRP: BlogCatalog quality; speed and memory against the authors' algorithm.
 
 Usage::
 
@@ -116,7 +116,7 @@ def speed_case(name, A, n_components, setting, normalize_rows):
               "machine": machine()}
     if "seconds" in peer and "seconds" in ours:
         record["speedup"] = round(peer["seconds"] / ours["seconds"], 2)
-    for label, res in (("peer", peer), ("ours", ours)):
+    for res in (peer, ours):
         if "seconds" in res:
             budget = res["graph_bytes"] + res["output_bytes"]
             res["peak_over_graph_plus_output"] = round(

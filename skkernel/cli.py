@@ -36,7 +36,7 @@ def _run_demo(args):
             bar.update()
     header = ("estimator", "backend", "data set", "quality", "seconds")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     print(line.format(*header))
     print(line.format(*("-" * w for w in widths)))
     for row in rows:

@@ -1,7 +1,8 @@
 """FastRP propagation: the numpy/cupy reference and the numba kernels.
 
 Notation follows Chen et al. (CIKM 2019): ``P = D^-1 S`` is the transition
-matrix (applied as ``D^-1 (S X)``, so no scaled copy of the graph is made), ``L = diag(d^beta)`` the degree weighting and ``R`` the very sparse
+matrix (applied as ``D^-1 (S X)``, so no scaled copy of the graph is made),
+``L = diag(d^beta)`` the degree weighting and ``R`` the very sparse
 random projection. The paper variant computes ``N_1 = P L R``,
 ``N_i = P N_(i-1)`` and ``sum_i alpha_i N_i`` (rows optionally L2-normalised
 before weighting, as in the authors' ``fastrp_merge``); the GDS variant
