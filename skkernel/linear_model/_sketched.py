@@ -10,6 +10,7 @@ import scipy.linalg
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_scalar
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..backend import (
@@ -20,6 +21,7 @@ from ..backend import (
     to_cpu,
     to_device,
 )
+from ..sketch._leverage import RANK_RTOL_FACTOR
 from ..sketch._sketches import (
     SKETCHES,
     STREAMABLE_SKETCHES,
@@ -39,6 +41,16 @@ from ._sketched_solvers import (
 SOLVERS = ("sap", "sketch_and_solve", "iterative_sketching", "fossils", "lstsq")
 _ITERATIVE = ("sap", "iterative_sketching", "fossils")
 _DEFAULT_MAX_ITER = 500
+
+
+def check_weights(sample_weight, n_samples):
+    """:func:`check_sample_weight`, with the all-zero case named as such."""
+    weights = np.asarray(to_cpu(sample_weight)) if sample_weight is not None else None
+    if weights is not None and weights.ndim == 1 and weights.size and not weights.any():
+        raise ValueError(
+            "sample_weight is all zero: at least one weight must be positive."
+        )
+    return check_sample_weight(weights, n_samples)
 
 
 def _auto_sketch_factor(solver, sketch):
@@ -86,7 +98,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         streamable sketch-and-solve, whose ``m`` must not depend on ``n``.
     nnz_per_col : int, default=8
         Nonzeros per column of the sparse sign sketch.
-    transform : {"dct", "hadamard"}, default="dct"
+    srht_transform : {"dct", "hadamard"}, default="dct"
         Mixing transform of the SRHT.
     alpha : float, default=0.0
         Ridge penalty on ``coef`` (not on the intercept), as in
@@ -194,7 +206,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         sketch="sparse_sign",
         sketch_size="auto",
         nnz_per_col=8,
-        transform="dct",
+        srht_transform="dct",
         alpha=0.0,
         fit_intercept=True,
         tol=1e-12,
@@ -207,7 +219,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         self.sketch = sketch
         self.sketch_size = sketch_size
         self.nnz_per_col = nnz_per_col
-        self.transform = transform
+        self.srht_transform = srht_transform
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.tol = tol
@@ -221,7 +233,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
     def _check_params(self):
         check_options(self.solver, "solver", SOLVERS)
         check_options(self.sketch, "sketch", SKETCHES)
-        check_options(self.transform, "transform", ("dct", "hadamard"))
+        check_options(self.srht_transform, "srht_transform", ("dct", "hadamard"))
         check_options(self.fit_intercept, "fit_intercept", (True, False))
         if self.sketch_size != "auto":
             if isinstance(self.sketch_size, str):
@@ -264,7 +276,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             m = _auto_sketch_factor(solver, self.sketch) * n_features
             if cap:
                 limit = n_samples
-                if self.sketch == "srht" and self.transform == "hadamard":
+                if self.sketch == "srht" and self.srht_transform == "hadamard":
                     limit = 1 << max(0, (n_samples - 1).bit_length())
                 m = max(min(m, limit), n_features)
             return m
@@ -306,7 +318,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
                 f"solver={solver!r} needs n_samples >= n_features, got "
                 f"n_samples={n} < n_features={d}; falling back to solver='lstsq'.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             solver = "lstsq"
         self.__dict__.pop("_stream", None)
@@ -325,7 +337,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         xp, _ = get_array_module(backend)
         X, y = to_device(to_cpu(X), backend), to_device(to_cpu(y), backend)
         n, d = X.shape
-        w = xp.asarray(check_sample_weight(to_cpu(sample_weight), n))
+        w = xp.asarray(check_weights(sample_weight, n))
         if self.fit_intercept:
             x_mean = (w @ X) / w.sum()
             y_mean = float((w @ y) / w.sum())
@@ -345,7 +357,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             sketch_size = self._resolve_sketch_size(n, d, solver, cap=True)
             operator = make_sketch(
                 self.sketch, sketch_size, draw_seed(self.random_state), backend,
-                nnz_per_col=self.nnz_per_col, transform=self.transform,
+                nnz_per_col=self.nnz_per_col, transform=self.srht_transform,
             ).fit(A)
             SA = operator.apply(A)
             Sb = operator.apply(b[:, None])[:, 0]
@@ -389,11 +401,14 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         if alpha > 0:
             A = xp.concatenate([A, math.sqrt(alpha) * xp.eye(d)])
             b = xp.concatenate([b, xp.zeros(d)])
+        # The rank cut-off of the sketched solvers, so all agree on the rank.
+        cutoff = np.finfo(np.float64).eps * max(A.shape) * RANK_RTOL_FACTOR
         if xp is np:
-            coef, _, rank, _ = scipy.linalg.lstsq(A, b, lapack_driver="gelsd",
+            coef, _, rank, _ = scipy.linalg.lstsq(A, b, cond=cutoff,
+                                                  lapack_driver="gelsd",
                                                   check_finite=False)
         else:
-            coef, _, rank, _ = xp.linalg.lstsq(A, b, rcond=None)
+            coef, _, rank, _ = xp.linalg.lstsq(A, b, rcond=cutoff)
         return coef, int(rank)
 
     @staticmethod
@@ -410,6 +425,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------ streaming
 
+    @available_if(lambda self: self.solver == "sketch_and_solve")
     @fit_transaction
     def partial_fit(self, X, y, sample_weight=None):
         """Add a block of rows to the sketch and re-solve (sketch-and-solve).
@@ -419,7 +435,8 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         global row index, and the coefficients after the last block equal
         those of :meth:`fit` on the concatenated data with the same
         ``random_state`` (up to rounding). Memory is ``O(sketch_size *
-        n_features)`` whatever the number of rows.
+        n_features)`` whatever the number of rows. Available only with
+        ``solver="sketch_and_solve"``.
 
         Parameters
         ----------
@@ -475,7 +492,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         xp = operator.xp
         X = to_device(to_cpu(X), operator.backend)
         y = to_device(to_cpu(y), operator.backend)
-        w = xp.asarray(check_sample_weight(to_cpu(sample_weight), X.shape[0]))
+        w = xp.asarray(check_weights(sample_weight, X.shape[0]))
         root = xp.sqrt(w)
         block = xp.concatenate([root[:, None] * X, root[:, None], (root * y)[:, None]],
                                axis=1)
