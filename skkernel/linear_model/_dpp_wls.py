@@ -187,8 +187,13 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         check_options(self.sampling, "sampling", SAMPLINGS)
         if self.dim is not None:
             check_scalar(self.dim, "dim", numbers.Integral, min_val=1)
-        if self.n_samples != "auto":
-            check_scalar(self.n_samples, "n_samples", numbers.Integral, min_val=1)
+        if not (isinstance(self.n_samples, str) and self.n_samples == "auto") and (
+            not isinstance(self.n_samples, numbers.Integral)
+            or isinstance(self.n_samples, bool)
+        ):
+            raise ValueError(
+                f"n_samples must be 'auto' or an integer, got {self.n_samples!r}."
+            )
         if self.stability_threshold is not None:
             check_scalar(self.stability_threshold, "stability_threshold",
                          numbers.Real, min_val=0.0, include_boundaries="neither")
