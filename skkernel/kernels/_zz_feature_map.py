@@ -305,10 +305,11 @@ class ZZFeatureMapKernel:
         X = _check_samples(X, "X")
         xp, _ = get_array_module(spec.backend)
         n_qubits = X.shape[1]
-        plan = _plan_memory(spec, n_qubits, X.shape[0], 0, held=X.shape[0])
+        block = _plan_memory(spec, n_qubits, X.shape[0], 0, held=X.shape[0],
+                             block_states=False)
         with _compute_threads(self.n_jobs):
             states = _StateBuilder(spec, n_qubits).build(to_device(X, spec.backend),
-                                                         plan.block)
+                                                         block)
         return states if on_gpu else to_cpu(states)
 
     def _check_params(self, *arrays):
@@ -390,25 +391,20 @@ def _compute_threads(n_jobs):
                 yield n_threads
 
 
-@dataclass(frozen=True)
-class _MemoryPlan:
-    block: int
-    needed_bytes: int
-
-
-def _plan_memory(spec, n_qubits, n_rows, n_cols, held):
+def _plan_memory(spec, n_qubits, n_rows, n_cols, held, block_states):
     """Row-block size under ``working_memory``, or a MemoryError saying why not.
 
-    ``held`` statevectors stay in memory for the whole call; each block row
-    needs its own state (and the reference's temporaries) and ``n_cols``
-    complex Gram entries.
+    ``held`` statevectors stay in memory for the whole call. Each row of a
+    block needs ``n_cols`` complex overlaps, its own statevector when
+    ``block_states`` (rows of ``X`` in ``k(X, Y)``), and the reference
+    builder's temporaries.
     """
     size = 2**n_qubits
     budget = int(get_config()["working_memory"] * _MIB)
     fixed = 16 * size * held
     per_row = 32 * n_cols  # the block's complex overlaps and their moduli
-    if n_cols and n_rows != n_cols:
-        per_row += 16 * size  # the block's own statevectors (k(X, Y) only)
+    if block_states:
+        per_row += 16 * size
     if spec.backend == "numba":
         import numba
 
@@ -417,8 +413,8 @@ def _plan_memory(spec, n_qubits, n_rows, n_cols, held):
         n_terms = n_qubits + len(entangler_pairs(spec.entanglement, n_qubits))
         fixed += 16 * n_terms * size  # parity matrix (and its integer source)
         per_row += 96 * size  # phases, diagonal, transform, conjugated copy
-    if fixed + per_row > budget:
-        needed = fixed + per_row
+    needed = fixed + max(per_row, 1)
+    if needed > budget:
         raise MemoryError(
             f"ZZFeatureMapKernel needs at least {needed / _MIB:,.1f} MiB for "
             f"{held} statevectors of {n_qubits} qubits ({size:,} complex "
@@ -427,8 +423,7 @@ def _plan_memory(spec, n_qubits, n_rows, n_cols, held):
             "skkernel.config_context(working_memory=...), or pass fewer samples "
             "or features."
         )
-    block = int(min(max(n_rows, 1), (budget - fixed) // per_row))
-    return _MemoryPlan(block=block, needed_bytes=fixed + per_row * block)
+    return int(min(max(n_rows, 1), (budget - fixed) // max(per_row, 1)))
 
 
 class _StateBuilder:
@@ -471,7 +466,8 @@ def _fidelity_gram(X, Y, spec, verbose):
     symmetric = Y is None
     columns = X if symmetric else Y
     n_x, n_y, n_qubits = X.shape[0], columns.shape[0], X.shape[1]
-    block = _plan_memory(spec, n_qubits, n_x, n_y, held=n_y).block
+    block = _plan_memory(spec, n_qubits, n_x, n_y, held=n_y,
+                         block_states=not symmetric)
     if symmetric:
         # Several row blocks let the products skip the lower triangle.
         block = min(block, max(_SYMMETRIC_BLOCK, -(-n_x // 8)))
@@ -485,7 +481,10 @@ def _fidelity_gram(X, Y, spec, verbose):
                 # Blocks on and right of the diagonal; the rest is mirrored.
                 upper = _squared_overlaps(right[start:stop], right[start:], xp)
                 K[start:stop, start:] = upper
-                K[start:, start:stop] = upper.T
+                K[stop:, start:stop] = upper[:, stop - start:].T
+                square = K[start:stop, start:stop]
+                lower = xp.tril_indices(stop - start, -1)
+                square[lower] = square.T[lower]  # exact symmetry
                 bar.update(stop - start)
             # <Phi(x)|Phi(x)> = 1 exactly; rounding would leave 1 +- 1e-15.
             xp.fill_diagonal(K, 1.0)
