@@ -248,3 +248,19 @@ def test_sparse_int64_indices_accepted():
                       shape=A.shape)
     assert_allclose(FastRP(8, random_state=0).fit_transform(B),
                     FastRP(8, random_state=0).fit_transform(A))
+
+
+def test_concurrent_fits_from_threads():
+    # joblib's threading backend and Dask's threaded workers enter numba's
+    # parallel kernels from several threads at once; that must not abort.
+    from concurrent.futures import ThreadPoolExecutor
+
+    A = _graph()
+    expected = FastRP(8, random_state=0).fit_transform(A)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(
+            lambda seed: FastRP(8, random_state=seed).fit_transform(A), [0] * 4
+        ))
+    for result in results:
+        assert_allclose(result, expected, rtol=0, atol=0)
+
