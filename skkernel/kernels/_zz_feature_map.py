@@ -1,5 +1,6 @@
 """Exact and shot-noisy fidelity kernel of the ZZ feature map (Havlicek 2019)."""
 
+import functools
 import inspect
 import numbers
 from contextlib import contextmanager
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.utils import check_array, check_random_state, check_scalar
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .._config import get_config
 from ..backend import (
@@ -32,6 +33,7 @@ from ._zz_statevector import (
 
 _MIB = 2**20
 _SYMMETRIC_BLOCK = 128
+_THREADED_GEMM_WORK = 2**25
 
 
 @dataclass(frozen=True)
@@ -279,7 +281,9 @@ class ZZFeatureMapKernel:
                     f"{Y.shape[1]}; both must have the same number."
                 )
             symmetric = Y.shape == X.shape and np.array_equal(X, Y)
-        with _compute_threads(self.n_jobs):
+        n_cols = X.shape[0] if symmetric else Y.shape[0]
+        work = X.shape[0] * n_cols * 2 ** X.shape[1]
+        with _compute_threads(self.n_jobs, work):
             K = _fidelity_gram(X, None if symmetric else Y, spec, self.verbose)
             K = _apply_noise_model(K, spec, X.shape[1], symmetric,
                                    self.random_state)
@@ -380,14 +384,27 @@ def _check_samples(X, name):
     )
 
 
+@functools.cache
+def _blas_controller():
+    from scipy.linalg import blas  # noqa: F401  (load scipy's BLAS first)
+
+    return ThreadpoolController()
+
+
 @contextmanager
-def _compute_threads(n_jobs):
-    """numba and BLAS thread counts from ``n_jobs`` for the duration of a call."""
+def _compute_threads(n_jobs, work=None):
+    """numba and BLAS thread counts for the duration of a call.
+
+    ``n_jobs`` sets both. Without it, small products (``work`` complex
+    multiply-adds) run on one BLAS thread: waking the pool costs more than
+    it saves there, and far more on a busy machine.
+    """
     with numba_threads(n_jobs) as n_threads:
-        if n_jobs is None:
+        if n_jobs is None and (work is None or work >= _THREADED_GEMM_WORK):
             yield n_threads
         else:
-            with threadpool_limits(limits=n_threads, user_api="blas"):
+            limit = n_threads if n_jobs is not None else 1
+            with _blas_controller().limit(limits=limit, user_api="blas"):
                 yield n_threads
 
 

@@ -195,34 +195,37 @@ def statevectors_reference(features, n_qubits, parity, reps, alpha, xp=np):
 
 
 @jit
-def _phase_angles(phi_single, phi_pairs, pairs, alpha, n_qubits, weights, angle):
-    """``angle_b`` for all ``b`` by bit doubling, ``O(2^n)`` after an ``n^2`` set-up.
+def _phase_diagonal(phi_single, phi_pairs, pairs, alpha, n_qubits, weights, diagonal):
+    """``D_b = exp(i alpha angle_b)`` for all ``b`` by bit doubling.
 
     Setting bit ``k`` on top of lower bits ``b`` adds
-    ``phi_k + sum_m W_km (1 - 2 b_m)`` with ``W_km`` the summed pair terms of
-    ``(k, m)`` (higher bits are still 0, so their terms add ``+W_km``). The
-    lower-bit part is itself built by doubling, written straight into the
-    upper half of ``angle`` and then offset by the lower half.
+    ``phi_k + sum_m W_km (1 - 2 b_m)`` to the angle, with ``W_km`` the
+    summed pair terms of ``(k, m)`` (higher bits are still 0, so their terms
+    add ``+W_km``). In phase factors that is a product: the upper half of
+    ``D`` is built by doubling over the lower bits (one factor
+    ``exp(-2 i alpha W_km)`` per bit), then multiplied by the lower half.
+    ``O(2^n)`` multiplications and ``O(n^2)`` sines and cosines per sample.
     """
     weights[:, :] = 0.0
     for e in range(pairs.shape[0]):
         i, j = pairs[e, 0], pairs[e, 1]
         weights[i, j] += phi_pairs[e]
         weights[j, i] += phi_pairs[e]
-    angle[0] = 0.0
+    diagonal[0] = 1.0
     for k in range(n_qubits):
         half = 1 << k
         base = phi_single[k]
         for m in range(n_qubits):
             base += weights[k, m]
-        angle[half] = alpha * base
+        diagonal[half] = np.cos(alpha * base) + 1j * np.sin(alpha * base)
         for m in range(k):
             step = 1 << m
-            drop = 2.0 * alpha * weights[k, m]
+            turn = -2.0 * alpha * weights[k, m]
+            factor = np.cos(turn) + 1j * np.sin(turn)
             for b in range(step):
-                angle[half + step + b] = angle[half + b] - drop
+                diagonal[half + step + b] = diagonal[half + b] * factor
         for b in range(half):
-            angle[half + b] += angle[b]
+            diagonal[half + b] *= diagonal[b]
 
 
 @jit
@@ -245,23 +248,18 @@ def _statevectors_loop(features, n_qubits, pairs, reps, alpha, out):
     size = 1 << n_qubits
     norm = 2.0 ** (-n_qubits / 2.0)
     for s in prange(n_samples):
-        angle = np.empty(size)
         weights = np.empty((n_qubits, n_qubits))
-        _phase_angles(features[s, :n_qubits], features[s, n_qubits:], pairs,
-                      alpha, n_qubits, weights, angle)
-        row = out[s]
-        if reps == 1:
-            for b in range(size):
-                row[b] = norm * (np.cos(angle[b]) + 1j * np.sin(angle[b]))
-            continue
         diagonal = np.empty(size, dtype=np.complex128)
+        _phase_diagonal(features[s, :n_qubits], features[s, n_qubits:], pairs,
+                        alpha, n_qubits, weights, diagonal)
+        row = out[s]
         for b in range(size):
-            diagonal[b] = np.cos(angle[b]) + 1j * np.sin(angle[b])
-            row[b] = norm * diagonal[b]
+            diagonal[b] *= norm  # D with the transform's normalisation
+            row[b] = diagonal[b]  # D H |0>
         for _ in range(reps - 1):
             _walsh_hadamard_inplace(row)
             for b in range(size):
-                row[b] = (norm * row[b]) * diagonal[b]
+                row[b] *= diagonal[b]
 
 
 # Threads pay off only when a call has enough amplitudes to build; below that,
