@@ -45,7 +45,7 @@ def classical_mds(D, n_components, random_state):
     B -= B.mean(axis=1)[:, None]
     B = 0.5 * (B + B.T)
     k = min(n_components, m)
-    if m <= 600 or k >= m - 1:
+    if m <= 50 or k >= m - 1:
         lam, V = eigh(B, subset_by_index=[m - k, m - 1])
     else:
         v0 = random_state.uniform(-1.0, 1.0, size=m)

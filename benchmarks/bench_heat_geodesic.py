@@ -1,0 +1,258 @@
+"""HeatGeodesicEmbedding against the reference package ``heatgeo`` 0.0.1.
+
+Peer first, then ours, on the same data; one JSON line per case on stdout.
+
+``heatgeo`` pins numpy 1.23.5, so it lives in its own virtual environment
+(``benchmarks/setup_heatgeo_env.sh``, default ``/work/heatgeo-venv``; set
+``HEATGEO_PYTHON`` to use another interpreter). It runs in a subprocess that
+reads the data from a temporary ``.npz`` file and writes its distance matrix
+(and embedding) back the same way; the time reported for it is measured
+inside that process around the ``heatgeo`` calls only. When it cannot be
+installed the peer columns are null and a message goes to stderr.
+
+Cases:
+
+* ``quality-*``: the paper's stretched Swiss roll (n=2000, 10-D, noise 0.1
+  and 1.0) and DLA tree (5 x 500, 10-D, ``manifold_noise`` 0.1 and 1.0 of
+  the authors' sweep, i.e. noise s.d. 1 and 10): row-wise Pearson and Spearman
+  between the pre-MDS distance matrix and the true geodesics (the paper's
+  ``knn_task`` metric), both at HeatGeo's defaults with ``knn=10``, and with
+  the combinatorial Laplacian.
+* ``speed-3000``: the whole ``fit_transform`` at HeatGeo's defaults
+  (``knn=5``, t=10, normalized Laplacian, 2-D SGD MDS) on a 3-D Swiss roll.
+* ``landmarks-20000``: ours only, 1000 landmarks.
+
+Usage::
+
+    python benchmarks/bench_heat_geodesic.py [--quick] [--cases quality,speed]
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+from sklearn.metrics import pairwise_distances
+
+from skkernel.manifold import HeatGeodesicEmbedding
+from skkernel.manifold._datasets import (
+    distance_correlations,
+    make_dla_tree,
+    make_stretched_swiss_roll,
+    swiss_roll_geodesic_distances,
+    tree_geodesic_distances,
+)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_VENV = os.environ.get("HEATGEO_VENV", "/work/heatgeo-venv")
+
+_PEER_RUNNER = r"""
+import json, sys, time, warnings
+import numpy as np
+warnings.filterwarnings("ignore")
+from heatgeo.embedding import HeatGeo
+src, dst, params = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+X = np.load(src)["X"]
+embed = params.pop("embed")
+start = time.perf_counter()
+model = HeatGeo(**params)
+if embed:
+    emb = model.fit_transform(X)
+else:
+    model.fit(X)
+    model.metric_computation(X)
+    emb = np.zeros((X.shape[0], 0))
+elapsed = time.perf_counter() - start
+np.savez(dst, dist=model.dist, emb=emb, time=elapsed)
+"""
+
+
+def peer_python():
+    """Interpreter of the heatgeo environment, building it if needed."""
+    python = os.environ.get("HEATGEO_PYTHON",
+                            os.path.join(DEFAULT_VENV, "bin", "python"))
+    probe = [python, "-c", "import heatgeo.embedding"]
+
+    def importable():
+        return os.path.exists(python) and subprocess.run(
+            probe, capture_output=True).returncode == 0
+
+    if importable():
+        return python
+    script = os.path.join(HERE, "setup_heatgeo_env.sh")
+    print(f"heatgeo: building {DEFAULT_VENV} with {script}", file=sys.stderr)
+    done = subprocess.run(["bash", script, DEFAULT_VENV], capture_output=True,
+                          text=True)
+    if done.returncode == 0 and importable():
+        return python
+    print("heatgeo: cannot install the reference package, peer skipped:\n"
+          + done.stderr[-2000:], file=sys.stderr)
+    return None
+
+
+def run_peer(python, X, params, embed):
+    """Run heatgeo.HeatGeo in its own environment; (time, dist, emb) or None."""
+    if python is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = os.path.join(tmp, "in.npz"), os.path.join(tmp, "out.npz")
+        np.savez(src, X=X)
+        done = subprocess.run(
+            [python, "-c", _PEER_RUNNER, src, dst,
+             json.dumps({**params, "embed": embed})],
+            capture_output=True, text=True,
+        )
+        if done.returncode != 0:
+            print(f"heatgeo failed on {params}:\n{done.stderr[-2000:]}",
+                  file=sys.stderr)
+            return None
+        out = np.load(dst)
+        return float(out["time"]), out["dist"], out["emb"]
+
+
+def run_ours(X, params):
+    est = HeatGeodesicEmbedding(**params)
+    start = time.perf_counter()
+    est.fit(X)
+    return time.perf_counter() - start, est
+
+
+def machine():
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "load_1min": round(os.getloadavg()[0], 2),
+    }
+
+
+def emit(record):
+    print(json.dumps(record), flush=True)
+
+
+def quality_cases(python, quick):
+    n = 600 if quick else 2000
+    datasets = []
+    for noise in (0.1, 1.0):
+        X, unrolled, _ = make_stretched_swiss_roll(n, noise=noise, random_state=42)
+        datasets.append((f"swiss_roll_noise{noise}", X,
+                         swiss_roll_geodesic_distances(unrolled)))
+    for noise in (0.1, 1.0):
+        X, X_clean, _ = make_dla_tree(5, n // 4 if quick else 500, noise=noise,
+                                      random_state=42)
+        datasets.append((f"tree_noise{noise}", X, tree_geodesic_distances(X_clean)))
+    settings = [
+        ("normalized", {"lap_type": "normalized"}, {"laplacian": "normalized"}),
+        ("combinatorial", {"lap_type": "combinatorial"},
+         {"laplacian": "combinatorial"}),
+    ]
+    for name, X, G in datasets:
+        for label, peer_extra, our_extra in settings:
+            peer = run_peer(python, X, {"knn": 10, "tau": 10, **peer_extra}, False)
+            t_ours, est = run_ours(X, {"n_neighbors": 10, "t": 10.0, "random_state": 0,
+                                       **our_extra})
+            record = {"case": f"quality-{name}-{label}", "n": X.shape[0],
+                      "d": X.shape[1], "knn": 10, "t": 10, **machine()}
+            if peer is not None:
+                p, s = distance_correlations(peer[1], G)
+                record.update(peer_time_s=round(peer[0], 3), peer_pearson=round(p, 4),
+                              peer_spearman=round(s, 4))
+            p, s = distance_correlations(est.dissimilarity_, G)
+            record.update(ours_time_s=round(t_ours, 3), ours_pearson=round(p, 4),
+                          ours_spearman=round(s, 4), ours_order=est.order_,
+                          ours_error_bound=est.heat_error_bound_)
+            if peer is not None:
+                record["speedup"] = round(peer[0] / t_ours, 2)
+            emit(record)
+
+
+def speed_case(python, quick):
+    n = 1000 if quick else 3000
+    X, unrolled, _ = make_stretched_swiss_roll(n, noise=0.05, n_features=3,
+                                               random_state=42)
+    G = swiss_roll_geodesic_distances(unrolled)
+    record = {"case": f"speed-{n}", "n": n, "d": 3, "knn": 5, "t": 10, **machine()}
+    peer = run_peer(python, X, {"knn": 5}, True)
+    if peer is not None:
+        p, s = distance_correlations(peer[1], G)
+        pe, se = distance_correlations(pairwise_distances(peer[2]), G)
+        record.update(peer_time_s=round(peer[0], 3), peer_pearson=round(p, 4),
+                      peer_spearman=round(s, 4), peer_emb_pearson=round(pe, 4),
+                      peer_emb_spearman=round(se, 4))
+    t_ours, est = run_ours(X, {"n_neighbors": 5, "random_state": 0})
+    p, s = distance_correlations(est.dissimilarity_, G)
+    pe, se = distance_correlations(pairwise_distances(est.embedding_), G)
+    record.update(ours_time_s=round(t_ours, 3), ours_pearson=round(p, 4),
+                  ours_spearman=round(s, 4), ours_emb_pearson=round(pe, 4),
+                  ours_emb_spearman=round(se, 4))
+    if peer is not None:
+        record["speedup"] = round(peer[0] / t_ours, 2)
+    record["load_1min_after"] = round(os.getloadavg()[0], 2)
+    emit(record)
+
+
+def landmark_case(quick):
+    n = 4000 if quick else 20000
+    # One draw (one random rotation) for the training and the new samples.
+    X_all, unrolled_all, _ = make_stretched_swiss_roll(n + 500, noise=0.1,
+                                                       random_state=42)
+    X, unrolled = X_all[:n], unrolled_all[:n]
+    new_X, new_unrolled = X_all[n:], unrolled_all[n:]
+    t_ours, est = run_ours(X, {"n_neighbors": 10, "n_landmarks": 1000,
+                               "random_state": 0})
+    landmarks = est.landmark_indices_
+    G_landmarks = pairwise_distances(unrolled, unrolled[landmarks])
+    p, s = _block_correlations(est.dissimilarity_, G_landmarks)
+    sample = np.random.RandomState(0).choice(n, 2000, replace=False)
+    pe, se = distance_correlations(pairwise_distances(est.embedding_[sample]),
+                                   pairwise_distances(unrolled[sample]))
+    start = time.perf_counter()
+    new_emb = est.transform(new_X)
+    t_transform = time.perf_counter() - start
+    pt, st = distance_correlations(pairwise_distances(new_emb),
+                                   pairwise_distances(new_unrolled))
+    emit({"case": f"landmarks-{n}", "n": n, "d": X.shape[1], "n_landmarks": 1000,
+          "knn": 10, **machine(), "ours_time_s": round(t_ours, 3),
+          "ours_landmark_pearson": round(p, 4), "ours_landmark_spearman": round(s, 4),
+          "ours_emb_pearson_2000": round(pe, 4), "ours_emb_spearman_2000": round(se, 4),
+          "transform_500_time_s": round(t_transform, 3),
+          "transform_500_spearman": round(st, 4), "transform_500_pearson": round(pt, 4),
+          "peer": "n/a (no landmarks, O(n^2) memory)"})
+
+
+def _block_correlations(D, G):
+    from scipy.stats import rankdata
+
+    def rowwise(A, B):
+        A = A - A.mean(axis=1, keepdims=True)
+        B = B - B.mean(axis=1, keepdims=True)
+        return float(np.mean((A * B).sum(1) / np.sqrt((A * A).sum(1) * (B * B).sum(1))))
+
+    return rowwise(D, G), rowwise(rankdata(D, axis=1), rankdata(G, axis=1))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes")
+    parser.add_argument("--cases", default="quality,speed,landmarks")
+    args = parser.parse_args()
+    cases = args.cases.split(",")
+    # Compile the numba kernels outside the timed runs.
+    warm_X, _, _ = make_stretched_swiss_roll(200, random_state=0)
+    HeatGeodesicEmbedding(n_neighbors=10, random_state=0).fit(warm_X)
+    HeatGeodesicEmbedding(n_neighbors=10, n_landmarks=50, random_state=0).fit(warm_X)
+    python = peer_python() if ("quality" in cases or "speed" in cases) else None
+    if "speed" in cases:
+        speed_case(python, args.quick)
+    if "quality" in cases:
+        quality_cases(python, args.quick)
+    if "landmarks" in cases:
+        landmark_case(args.quick)
+
+
+if __name__ == "__main__":
+    main()

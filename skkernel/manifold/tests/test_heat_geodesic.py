@@ -1,0 +1,254 @@
+"""HeatGeodesicEmbedding: values against an expm oracle, options, errors."""
+
+import numpy as np
+import pytest
+from scipy.linalg import expm
+from sklearn.datasets import make_swiss_roll
+from sklearn.metrics import pairwise_distances
+
+from skkernel.manifold import HeatGeodesicEmbedding
+from skkernel.manifold._datasets import (
+    distance_correlations,
+    make_dla_tree,
+    make_stretched_swiss_roll,
+    swiss_roll_geodesic_distances,
+    tree_geodesic_distances,
+)
+from skkernel.manifold._graph import graph_laplacian
+
+
+@pytest.fixture(scope="module")
+def roll():
+    X, _ = make_swiss_roll(200, random_state=0)
+    return X
+
+
+def oracle_distances(est, t, harnack=0.0, power=1.0):
+    """The paper's formula on scipy's expm of the fitted graph."""
+    L = graph_laplacian(est.affinity_, est.laplacian).toarray()
+    H = np.clip(expm(-t * L), 0, None)
+    diag = np.diag(H)
+    sq = -4 * t * np.log(H + 1e-16) + harnack * 4 * t * np.log(
+        0.5 * (diag[:, None] + diag[None, :]) + 1e-16)
+    D = np.sqrt(np.clip(sq, 0, None)) ** power
+    np.fill_diagonal(D, 0)
+    return D
+
+
+@pytest.mark.parametrize("laplacian", ["normalized", "combinatorial"])
+@pytest.mark.parametrize("harnack", [0.0, 1.0])
+def test_dissimilarity_matches_expm_oracle(roll, backend, laplacian, harnack):
+    est = HeatGeodesicEmbedding(n_neighbors=8, t=5.0, laplacian=laplacian,
+                                harnack=harnack, mds="classical", random_state=0,
+                                backend=backend).fit(roll)
+    np.testing.assert_allclose(est.dissimilarity_,
+                               oracle_distances(est, 5.0, harnack), atol=1e-6)
+    assert est.heat_error_bound_ <= 1e-20
+
+
+@pytest.mark.parametrize("method", ["exact", "euler"])
+def test_other_heat_methods(roll, method):
+    est = HeatGeodesicEmbedding(n_neighbors=8, t=2.0, heat_method=method,
+                                mds="classical", random_state=0).fit(roll)
+    oracle = oracle_distances(est, 2.0)
+    near = oracle < 0.5 * oracle.max()  # where H is well above round-off
+    tol = 1e-6 if method == "exact" else 0.25
+    np.testing.assert_allclose(est.dissimilarity_[near], oracle[near], rtol=tol)
+    assert est.order_ == (0 if method == "exact" else 30)
+
+
+def test_numba_and_numpy_agree(roll, fast_backend):
+    kw = dict(n_neighbors=8, t=4.0, random_state=0, denoise=0.5)
+    ref = HeatGeodesicEmbedding(backend="numpy", **kw).fit(roll)
+    fast = HeatGeodesicEmbedding(backend=fast_backend, **kw).fit(roll)
+    np.testing.assert_allclose(fast.dissimilarity_, ref.dissimilarity_, atol=1e-9)
+    assert ref.order_ == fast.order_
+
+
+def test_reproducible_with_random_state(roll):
+    a = HeatGeodesicEmbedding(random_state=3).fit_transform(roll)
+    b = HeatGeodesicEmbedding(random_state=3).fit_transform(roll)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_embedding_keeps_the_distance_scale(roll):
+    est = HeatGeodesicEmbedding(n_neighbors=8, random_state=0).fit(roll)
+    E = pairwise_distances(est.embedding_)
+    ratio = np.median(E[E > 0]) / np.median(est.dissimilarity_[E > 0])
+    assert 0.7 < ratio < 1.3
+
+
+def test_presets_resolve_and_can_be_overridden(roll):
+    phate = HeatGeodesicEmbedding(preset="phate", random_state=0).fit(roll)
+    assert (phate.power_, phate.denoise_, phate.mds_weights_) == (2.0, 1.0, "uniform")
+    sne = HeatGeodesicEmbedding(preset="sne", t=1.0, random_state=0).fit(roll)
+    assert (sne.power_, sne.denoise_, sne.mds_weights_) == (2.0, 0.0, "heat")
+    custom = HeatGeodesicEmbedding(preset="phate", denoise=0.25, random_state=0)
+    assert custom.fit(roll).denoise_ == 0.25
+
+
+def test_phate_preset_is_potential_distance(roll):
+    # Denoising with rho=1 on squared Varadhan distances is PHATE's potential
+    # distance: 4t || log H_i - log H_j ||.
+    t = 3.0
+    est = HeatGeodesicEmbedding(n_neighbors=8, t=t, preset="phate",
+                                mds="classical", random_state=0).fit(roll)
+    L = graph_laplacian(est.affinity_, "normalized").toarray()
+    logH = np.log(np.clip(expm(-t * L), 0, None) + 1e-16)
+    expected = 4 * t * pairwise_distances(logH)
+    np.testing.assert_allclose(est.dissimilarity_, expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("mds", ["sgd", "smacof", "classical"])
+def test_any_number_of_components(roll, mds):
+    Y = HeatGeodesicEmbedding(n_components=3, mds=mds, random_state=0).fit_transform(
+        roll)
+    assert Y.shape == (200, 3) and np.all(np.isfinite(Y))
+
+
+def test_auto_t_picks_a_grid_point(roll):
+    est = HeatGeodesicEmbedding(t="auto", random_state=0, mds="classical").fit(roll)
+    assert np.isclose(est.t_, np.linspace(0.05, 200, 10)).any()
+    comb = HeatGeodesicEmbedding(t="auto", laplacian="combinatorial",
+                                 random_state=0, mds="classical").fit(roll)
+    assert comb.t_ < est.t_  # grid divided by the mean degree
+
+
+def test_landmarks_shapes_and_agreement_with_full(roll):
+    full = HeatGeodesicEmbedding(n_neighbors=8, random_state=0).fit(roll)
+    lm = HeatGeodesicEmbedding(n_neighbors=8, n_landmarks=50, random_state=0).fit(roll)
+    assert lm.dissimilarity_.shape == (200, 50)
+    assert lm.n_landmarks_ == 50 and lm.embedding_.shape == (200, 2)
+    # Same heat kernel, so the landmark columns are the full matrix's.
+    np.testing.assert_allclose(lm.dissimilarity_,
+                               full.dissimilarity_[:, lm.landmark_indices_], atol=1e-9)
+    def fit_quality(embedding):
+        return np.corrcoef(pairwise_distances(embedding).ravel(),
+                           full.dissimilarity_.ravel())[0, 1]
+
+    # A quarter of the samples as landmarks loses little of the full fit.
+    assert fit_quality(lm.embedding_) > fit_quality(full.embedding_) - 0.08
+
+
+def test_landmark_harnack_diagonal_estimate(roll):
+    kw = dict(n_neighbors=8, t=5.0, harnack=1.0, random_state=0, mds="classical")
+    full = HeatGeodesicEmbedding(**kw).fit(roll)
+    lm = HeatGeodesicEmbedding(n_landmarks=60, **kw).fit(roll)
+    exact = full.dissimilarity_[:, lm.landmark_indices_]
+    # 128 random-sign probes: H_t(x, x) within ~15 %, a small shift in d.
+    assert np.median(np.abs(lm.dissimilarity_ - exact)) < 0.05 * np.median(exact)
+
+
+def test_transform_training_data_returns_embedding(roll):
+    est = HeatGeodesicEmbedding(n_landmarks=60, random_state=0).fit(roll)
+    np.testing.assert_array_equal(est.transform(roll), est.embedding_)
+
+
+def test_transform_new_points_lands_near_neighbours():
+    X_all, _, t = make_stretched_swiss_roll(420, noise=0.05, n_features=3,
+                                            random_state=0)
+    X, new = X_all[:400], X_all[400:]
+    for n_landmarks in (None, 100):
+        est = HeatGeodesicEmbedding(n_neighbors=10, n_landmarks=n_landmarks,
+                                    random_state=0).fit(X)
+        Y_new = est.transform(new)
+        nearest = pairwise_distances(new, X).argmin(axis=1)
+        gap = np.linalg.norm(Y_new - est.embedding_[nearest], axis=1)
+        spread = np.linalg.norm(np.ptp(est.embedding_, axis=0))
+        assert np.median(gap) < 0.05 * spread
+
+
+def test_set_output_pandas(roll):
+    pd = pytest.importorskip("pandas")
+    est = HeatGeodesicEmbedding(random_state=0).set_output(transform="pandas")
+    out = est.fit_transform(roll)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["heatgeodesicembedding0", "heatgeodesicembedding1"]
+
+
+def test_quality_on_stretched_swiss_roll():
+    X, unrolled, _ = make_stretched_swiss_roll(500, noise=0.1, random_state=42)
+    est = HeatGeodesicEmbedding(n_neighbors=10, laplacian="combinatorial",
+                                random_state=0).fit(X)
+    pearson, spearman = distance_correlations(
+        est.dissimilarity_, swiss_roll_geodesic_distances(unrolled))
+    assert pearson > 0.9 and spearman > 0.95
+
+
+def test_generators_shapes_and_ground_truth():
+    X, unrolled, t = make_stretched_swiss_roll(100, noise=0.1, n_features=10)
+    assert X.shape == (100, 10) and unrolled.shape == (100, 2) and t.shape == (100,)
+    Xt, clean, labels = make_dla_tree(3, 40, n_features=5, noise=0.1)
+    assert Xt.shape == clean.shape == (120, 5)
+    np.testing.assert_array_equal(np.bincount(labels), [40, 40, 40])
+    G = tree_geodesic_distances(clean)
+    assert np.all(np.isfinite(G)) and np.allclose(G, G.T)
+    # The clean tree's geodesics are at least its Euclidean distances.
+    assert np.all(G >= pairwise_distances(clean) - 1e-9)
+
+
+# ------------------------------------------------------------ bad input
+
+
+def test_n_neighbors_too_large():
+    X = np.random.RandomState(0).randn(10, 3)
+    with pytest.raises(ValueError, match=r"n_neighbors=10 must be smaller than "
+                                         r"n_samples=10"):
+        HeatGeodesicEmbedding(n_neighbors=10).fit(X)
+
+
+def test_nan_is_rejected():
+    X = np.random.RandomState(0).randn(30, 3)
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        HeatGeodesicEmbedding().fit(X)
+
+
+def test_disconnected_graph_warns_and_stays_finite():
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.randn(40, 2), rng.randn(40, 2) + 100])
+    with pytest.warns(UserWarning, match="2 connected components"):
+        est = HeatGeodesicEmbedding(n_neighbors=5, random_state=0).fit(X)
+    assert est.n_connected_components_ == 2
+    assert np.all(np.isfinite(est.embedding_))
+    ceiling = np.sqrt(-4 * est.t_ * np.log(1e-16))
+    np.testing.assert_allclose(est.dissimilarity_[:40, 40:], ceiling, rtol=1e-6)
+
+
+def test_too_many_landmarks_warns_and_uses_all(roll):
+    with pytest.warns(UserWarning, match=r"n_landmarks=500 > n_samples=200"):
+        est = HeatGeodesicEmbedding(n_landmarks=500, random_state=0).fit(roll)
+    assert est.n_landmarks_ == 200 and est.dissimilarity_.shape == (200, 200)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"laplacian": "random_walk"}, r"laplacian must be one of"),
+        ({"t": -1.0}, r"t == -1.0, must be > 0"),
+        ({"t": "knee"}, r"t must be a positive float or 'auto', got 'knee'"),
+        ({"heat_method": "pade"}, r"heat_method must be one of"),
+        ({"order": "max"}, r"order must be a positive int or 'auto'"),
+        ({"order": 0}, r"order == 0, must be >= 1"),
+        ({"preset": "umap"}, r"preset must be one of"),
+        ({"denoise": 1.5}, r"denoise == 1.5, must be <= 1"),
+        ({"mds": "tsne"}, r"mds must be one of"),
+        ({"mds_weights": "gaussian"}, r"mds_weights must be one of"),
+        ({"n_landmarks": 2}, r"n_landmarks == 2, must be >= 3"),
+        ({"mds": "smacof", "preset": "sne"}, r"mds='smacof' minimises unweighted"),
+        ({"decay": 0}, r"decay == 0, must be > 0"),
+        ({"harnack": -1}, r"harnack == -1, must be >= 0"),
+        ({"backend": "tpu"}, r"backend must be one of"),
+    ],
+)
+def test_bad_parameters(roll, params, match):
+    est = HeatGeodesicEmbedding(**params)
+    with pytest.raises(ValueError, match=match):
+        est.fit(roll)
+    assert not hasattr(est, "embedding_")
+
+
+def test_transform_checks_features(roll):
+    est = HeatGeodesicEmbedding(random_state=0).fit(roll)
+    with pytest.raises(ValueError, match="3 features"):
+        est.transform(np.zeros((2, 4)))
