@@ -329,7 +329,7 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                     "their distances saturate at the ceiling sqrt(147 t). Increase "
                     "n_neighbors to connect the graph.",
                     UserWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
             L = graph_laplacian(W, self.laplacian)
             lambda_max = largest_eigenvalue(L, self.laplacian, rng)
@@ -454,7 +454,7 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                     f"n_landmarks={self.n_landmarks} > n_samples={n}; every sample "
                     "is used as a landmark.",
                     UserWarning,
-                    stacklevel=4,
+                    stacklevel=5,
                 )
             return np.arange(n)
         return np.sort(rng.choice(n, size=self.n_landmarks, replace=False))

@@ -10,6 +10,7 @@ TEST_PARAMS = {
     # Hermite: defined on the whole real line, so any check data is in domain.
     "DPPWeightedLeastSquares": {"basis": "hermite", "degree": 1, "random_state": 0},
     "FastRP": {"n_components": 8, "random_state": 0},
+    "HeatGeodesicEmbedding": {"n_neighbors": 3, "t": 1.0, "random_state": 0},
     # break_ties: the kernel underfits make_blobs (poor_score), and SVC's
     # one-vs-one votes then disagree with argmax(decision_function) on ties.
     "QuantumKernelSVC": {"reps": 1, "break_ties": True, "random_state": 0},
@@ -28,6 +29,7 @@ WAIVERS = {
         ),
     },
     "FastRP": {},
+    "HeatGeodesicEmbedding": {},
     "QuantumKernelSVC": {
         "check_sample_weight_equivalence_on_dense_data": (
             "libsvm scales C per sample, which is not repeating rows "
