@@ -12,7 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..backend import resolve_backend
+from ..backend import is_cupy_array, resolve_backend, to_cpu, to_device
 from ..kernels import ZZFeatureMapKernel
 from ..utils import check_sample_weight
 from ..utils._validation import check_options, fit_transaction
@@ -32,6 +32,11 @@ def _has_probability(estimator):
             f"(got probability={estimator.probability!r})."
         )
     return True
+
+
+def _like_input(result, X):
+    """Results follow the input's array type (cupy in, cupy out)."""
+    return to_device(result, "cupy") if is_cupy_array(X) else result
 
 
 def _check_fit_weights(sample_weight, n_samples):
@@ -149,6 +154,10 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
     differ slightly from older ``SVC`` releases; ``predict`` does not depend
     on them.
 
+    The SVM itself runs in libsvm on the CPU; with ``backend="cupy"`` the
+    kernel is computed on the GPU, fitted attributes are numpy arrays and
+    the outputs of a cupy input are cupy arrays.
+
     Predictions compute the kernel between the new points and the support
     vectors only (the other columns are never used by the SVM), so
     prediction costs ``O(n_test * n_SV * 2^n)``.
@@ -254,7 +263,8 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         backend = resolve_backend(self.backend, X)
         check_scalar(self.C, "C", numbers.Real, min_val=0.0,
                      include_boundaries="neither")
-        X, y = validate_data(self, X, y, dtype=np.float64, reset=True)
+        X, y = validate_data(self, to_cpu(X), to_cpu(y), dtype=np.float64,
+                             reset=True)
         check_classification_targets(y)
         if sample_weight is not None:
             # Before the kernel, which is the expensive part of the fit.
@@ -295,7 +305,7 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
     def _test_gram(self, X):
         """Kernel of ``X`` against the training set, computed on the support only."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(self, to_cpu(X), dtype=np.float64, reset=False)
         gram = np.zeros((X.shape[0], self.svc_.shape_fit_[0]))
         if len(self.support_):
             gram[:, self.support_] = self.kernel_(X, self.support_vectors_)
@@ -315,7 +325,7 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
             As ``SVC.decision_function``.
         """
         gram = self._test_gram(X)
-        return self.svc_.decision_function(gram)
+        return _like_input(self.svc_.decision_function(gram), X)
 
     def predict(self, X):
         """Predict class labels.
@@ -331,7 +341,7 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
             Predicted labels.
         """
         gram = self._test_gram(X)
-        return self.svc_.predict(gram)
+        return _like_input(self.svc_.predict(gram), X)
 
     @available_if(_has_probability)
     def predict_proba(self, X):
@@ -348,7 +358,7 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
             Probabilities in the order of ``classes_``.
         """
         gram = self._test_gram(X)
-        return self.calibrator_.predict_proba(gram)
+        return _like_input(self.calibrator_.predict_proba(gram), X)
 
     @available_if(_has_probability)
     def predict_log_proba(self, X):
@@ -364,5 +374,6 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities in the order of ``classes_``.
         """
+        proba = to_cpu(self.predict_proba(X))
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return _like_input(np.log(proba), X)

@@ -281,3 +281,28 @@ def test_cupy_output_stays_on_gpu():
     assert isinstance(K, cupy.ndarray)
     np.testing.assert_allclose(K.get(), ZZFeatureMapKernel(backend="numpy")(X.get()),
                                atol=BACKEND_ATOL)
+
+
+def test_one_qubit_closed_form_and_single_sample(backend):
+    # One qubit, one layer: |Phi(x)> = (1, e^{2ix}) / sqrt(2), so
+    # K(x, z) = cos^2(z - x).
+    x = np.array([[0.3], [1.1], [5.0]])
+    z = np.array([[2.0], [-0.4]])
+    K = to_cpu(ZZFeatureMapKernel(reps=1, backend=backend)(to_device(x, backend),
+                                                             to_device(z, backend)))
+    np.testing.assert_allclose(K, np.cos(z.T - x) ** 2, atol=1e-14)
+    assert to_cpu(ZZFeatureMapKernel(backend=backend)(to_device(x[:1], backend))
+                  ).tolist() == [[1.0]]
+
+
+def test_lists_float32_and_verbose(capfd):
+    X = data(6, 3)
+    expected = ZZFeatureMapKernel()(X)
+    np.testing.assert_allclose(ZZFeatureMapKernel()(X.tolist()), expected)
+    K32 = ZZFeatureMapKernel()(X.astype(np.float32))
+    assert K32.dtype == np.float64
+    np.testing.assert_allclose(K32, ZZFeatureMapKernel()(X.astype(np.float32)
+                                                        .astype(np.float64)))
+    capfd.readouterr()
+    ZZFeatureMapKernel(verbose=1)(X)
+    assert "ZZFeatureMapKernel" in capfd.readouterr().err

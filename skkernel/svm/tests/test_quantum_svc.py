@@ -121,3 +121,17 @@ def test_noise_lowers_kernel_contrast_but_still_classifies(ad_hoc):
     X_train, y_train, X_test, y_test = ad_hoc
     clf = QuantumKernelSVC(noise=0.2, shots=1024, random_state=0)
     assert clf.fit(X_train, y_train).score(X_test, y_test) >= 0.9
+
+
+@pytest.mark.gpu
+def test_cupy_input_gives_cupy_output(ad_hoc):
+    import cupy
+
+    X_train, y_train, X_test, y_test = ad_hoc
+    clf = QuantumKernelSVC().fit(cupy.asarray(X_train), cupy.asarray(y_train))
+    assert clf.backend_ == "cupy" and isinstance(clf.support_vectors_, np.ndarray)
+    scores = clf.decision_function(cupy.asarray(X_test))
+    assert isinstance(scores, cupy.ndarray)
+    reference = QuantumKernelSVC(backend="numpy").fit(X_train, y_train)
+    np.testing.assert_allclose(scores.get(), reference.decision_function(X_test),
+                               atol=1e-8)
