@@ -18,7 +18,7 @@ Peer first, then skkernel, same data, one JSON line per case:
   m = 200 random Fourier features: DPPy ``FiniteDPP`` (mode "GS", given the
   orthonormal eigenvectors) against skkernel (orthonormalisation included).
 
-Usage: ``python benchmarks/bench_dpp_wls.py [--quick] [--only
+Usage: ``python benchmarks/bench_dpp_wls.py [--quick] [--trials T] [--only
 reproduction,extension,continuous_speed,finite_pool]``. Without DPPy
 (``pip install dppy``) its columns are skipped with a message.
 """
@@ -177,14 +177,14 @@ def run_table(case, problem, trials, with_dppy):
         emit(row)
 
 
-def reproduction(quick, dppy_ok):
-    trials = 50 if quick else 400
+def reproduction(quick, dppy_ok, trials=None):
+    trials = trials or (50 if quick else 400)
     run_table("reproduction", legendre_problem("legendre_m20_runge", runge), trials,
               dppy_ok)
 
 
-def extension(quick, dppy_ok):
-    trials = 30 if quick else 200
+def extension(quick, dppy_ok, trials=None):
+    trials = trials or (30 if quick else 200)
     for problem in problems_extension():
         one_d_legendre = isinstance(problem.basis, LegendreBasis) and (
             problem.basis.dim == 1)
@@ -200,7 +200,7 @@ def best_time(func, repeat):
     return best
 
 
-def continuous_speed(quick, dppy_ok):
+def continuous_speed(quick, dppy_ok, trials=None):
     for m in (20, 100, 200):
         basis = LegendreBasis(degree=m - 1)
         sample_projection_dpp(basis, random_state=0)  # compile numba
@@ -223,7 +223,7 @@ def continuous_speed(quick, dppy_ok):
         emit(row)
 
 
-def finite_pool(quick, dppy_ok):
+def finite_pool(quick, dppy_ok, trials=None):
     N, m, d = (20_000, 100, 5) if quick else (100_000, 200, 5)
     rng = np.random.RandomState(0)
     pool = rng.uniform(-1, 1, (N, d))
@@ -279,11 +279,13 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer trials")
     parser.add_argument("--only", default=",".join(CASES),
                         help="comma-separated cases")
+    parser.add_argument("--trials", type=int, default=None,
+                        help="trials per row of the statistics cases")
     args = parser.parse_args()
     emit({"case": "machine", **machine()})
     dppy_ok = have_dppy()
     for name in args.only.split(","):
-        CASES[name](args.quick, dppy_ok)
+        CASES[name](args.quick, dppy_ok, args.trials)
 
 
 if __name__ == "__main__":

@@ -273,6 +273,23 @@ class OrthonormalBasis:
     :meth:`check_points`, :meth:`sample_measure` and
     :meth:`sample_christoffel`; the inverse Christoffel function and the
     optimal weights follow from :meth:`evaluate`.
+
+    Attributes
+    ----------
+    n_basis : int
+        Number of basis functions ``m``.
+    dim : int
+        Number of variables.
+
+    See Also
+    --------
+    TensorProductBasis, FeatureMapBasis : The concrete bases.
+
+    Examples
+    --------
+    >>> from skkernel.dpp import LegendreBasis, OrthonormalBasis
+    >>> isinstance(LegendreBasis(degree=3), OrthonormalBasis)
+    True
     """
 
     n_basis = 0
@@ -713,14 +730,24 @@ def _cholesky_factor(Y, xp):
     return L.T, float(diag.min() / diag.max())
 
 
+def _row_norms_after(Phi, R_inv, xp, block=4096):
+    """``||phi_i^T R^-1||^2`` for every row, one block of rows at a time."""
+    out = xp.empty(Phi.shape[0])
+    for start in range(0, Phi.shape[0], block):
+        Y = Phi[start : start + block] @ R_inv
+        out[start : start + block] = (Y * Y).sum(axis=1)
+    return out
+
+
 def orthonormalize_pool(Phi, xp=np):
     """Upper-triangular ``R`` making ``Phi R^-1`` orthonormal on the pool.
 
     The pool's measure is uniform, ``mu = (1/N) sum_i delta_i``, so
-    ``(1/N) (Phi R^-1)^T (Phi R^-1) = I``. Cholesky QR twice (CholeskyQR2)
-    on Gram matrices accumulated over row blocks: two passes of level-3
-    BLAS, orthogonal to working precision when ``cond(Phi) < ~1e6``. More
-    ill-conditioned features fall back to Householder QR.
+    ``(1/N) (Phi R^-1)^T (Phi R^-1) = I``. Cholesky QR on a Gram matrix
+    accumulated over row blocks (level-3 BLAS, no ``N x m`` temporary); its
+    loss of orthogonality is about ``eps cond(Phi)^2``, so a second pass
+    (CholeskyQR2) runs when ``cond(R) > 1e4``, and features with
+    ``cond(Phi) > ~1e6`` fall back to Householder QR.
 
     Parameters
     ----------
@@ -737,22 +764,22 @@ def orthonormalize_pool(Phi, xp=np):
         ``k_m(x_i) = ||R^-T phi(x_i)||^2`` (numpy); sums to ``N m``.
     """
     n, m = Phi.shape
-    R1, ratio = _cholesky_factor(Phi, xp)
-    if R1 is not None and ratio > 1e-6:
-        Y = Phi @ xp.linalg.inv(R1)
-        R2, _ = _cholesky_factor(Y, xp)
-        if R2 is None:
-            raise _rank_error(m, n)
-        R = R2 @ R1
-        Y = Y @ xp.linalg.inv(R2)
+    R, ratio = _cholesky_factor(Phi, xp)
+    if R is not None and ratio > 1e-6:
+        R_inv = xp.linalg.inv(R)
+        if float(xp.linalg.cond(R)) > 1e4:
+            R2, _ = _cholesky_factor(Phi @ R_inv, xp)
+            if R2 is None:
+                raise _rank_error(m, n)
+            R = R2 @ R
+            R_inv = R_inv @ xp.linalg.inv(R2)
     else:
         R = xp.linalg.qr(Phi / np.sqrt(n), mode="r")
         diag = xp.abs(xp.diag(R))
         if not float(diag.min()) > 1e-10 * float(diag.max()):
             raise _rank_error(m, n)
-        Y = Phi @ xp.linalg.inv(R)
-    leverage = xp.einsum("ij,ij->i", Y, Y)
-    return to_cpu(R), to_cpu(leverage)
+        R_inv = xp.linalg.inv(R)
+    return to_cpu(R), to_cpu(_row_norms_after(Phi, R_inv, xp))
 
 
 class FeatureMapBasis(OrthonormalBasis):
@@ -907,8 +934,15 @@ def make_basis(basis, degree=9, dim=1, index_set="total_degree", domain=None,
             OrthonormalBasis
         A family name, a feature map (needs ``candidates``) or a ready basis
         (returned unchanged).
-    degree, dim, index_set, domain
-        As in :class:`TensorProductBasis`.
+    degree : int, default=9
+        Maximal degree, as in :class:`TensorProductBasis`.
+    dim : int, default=1
+        Number of variables.
+    index_set : {"total_degree", "tensor", "hyperbolic_cross"}, \
+            default="total_degree"
+        Multi-indices kept in several dimensions.
+    domain : tuple of float or None, default=None
+        Box side ``(a, b)`` of the bounded families.
     candidates : array-like of shape (n_candidates, dim), default=None
         The pool for a callable ``basis``.
     backend : str, default="auto"
@@ -918,6 +952,10 @@ def make_basis(basis, degree=9, dim=1, index_set="total_degree", domain=None,
     -------
     basis : OrthonormalBasis
         The basis.
+
+    See Also
+    --------
+    skkernel.linear_model.DPPWeightedLeastSquares : Builds its basis with it.
 
     Examples
     --------

@@ -3,9 +3,10 @@
 After ``t`` points with orthonormalised features ``q_1..q_t`` (rows of
 ``Q``), the next point has density ``||(I - Q^T Q) psi(x)||^2 mu(dx) / (m -
 t)``. Candidates ``x`` are proposed from ``rho_m = ||psi(x)||^2 mu / m`` and
-kept with probability ``||(I - Q^T Q) psi(x)||^2 / ||psi(x)||^2``; a kept
+kept with probability ``||(I - Q^T Q) psi(x)||^2 / ||psi(x)||^2 = 1 -
+||Q psi(x)||^2 / ||psi(x)||^2`` (one product with ``Q`` per proposal); a kept
 candidate's residual, normalised, becomes ``q_(t+1)`` (incremental
-Gram-Schmidt, with a second orthogonalisation pass for stability).
+Gram-Schmidt, orthogonalised twice for stability).
 
 Both versions walk one stream of candidates in order with the same
 acceptance rule, so on the same stream they choose the same points.
@@ -48,15 +49,16 @@ def chain_rule_reference(Psi, sq_norms, uniforms, Q, t):
         # About m / (m - t) proposals are needed for one acceptance.
         stop = min(n_candidates, c + 2 * m // (m - t) + 4)
         basis = Q[:t]
-        residual = Psi[c:stop] - (Psi[c:stop] @ basis.T) @ basis
-        residual -= (residual @ basis.T) @ basis
-        res_sq = np.einsum("ij,ij->i", residual, residual)
+        coef = Psi[c:stop] @ basis.T
+        res_sq = sq_norms[c:stop] - np.einsum("ij,ij->i", coef, coef)
         hits = np.flatnonzero(uniforms[c:stop] * sq_norms[c:stop] < res_sq)
         if hits.size == 0:
             c = stop
             continue
         j = hits[0]
-        Q[t] = residual[j] / np.sqrt(res_sq[j])
+        residual = Psi[c + j] - coef[j] @ basis
+        residual -= (basis @ residual) @ basis
+        Q[t] = residual / np.linalg.norm(residual)
         accepted.append(c + j)
         t += 1
         c += j + 1
@@ -72,22 +74,29 @@ def _chain_rule_kernel(Psi, sq_norms, uniforms, Q, t, accepted):
     for c in range(Psi.shape[0]):
         if t >= m:
             break
-        for j in range(m):
-            residual[j] = Psi[c, j]
-        for _ in range(2):
-            for s in range(t):
-                acc = 0.0
-                for j in range(m):
-                    acc += Q[s, j] * residual[j]
-                coef[s] = acc
+        proj_sq = 0.0
+        for s in range(t):
+            acc = 0.0
+            for j in range(m):
+                acc += Q[s, j] * Psi[c, j]
+            coef[s] = acc
+            proj_sq += acc * acc
+        if uniforms[c] * sq_norms[c] < sq_norms[c] - proj_sq:
+            for j in range(m):
+                residual[j] = Psi[c, j]
             for s in range(t):
                 for j in range(m):
                     residual[j] -= coef[s] * Q[s, j]
-        res_sq = 0.0
-        for j in range(m):
-            res_sq += residual[j] * residual[j]
-        if uniforms[c] * sq_norms[c] < res_sq:
-            scale = 1.0 / np.sqrt(res_sq)
+            for s in range(t):  # second Gram-Schmidt pass
+                acc = 0.0
+                for j in range(m):
+                    acc += Q[s, j] * residual[j]
+                for j in range(m):
+                    residual[j] -= acc * Q[s, j]
+            norm_sq = 0.0
+            for j in range(m):
+                norm_sq += residual[j] * residual[j]
+            scale = 1.0 / np.sqrt(norm_sq)
             for j in range(m):
                 Q[t, j] = residual[j] * scale
             accepted[n_accepted] = c

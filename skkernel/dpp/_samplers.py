@@ -42,6 +42,17 @@ class Design:
         ``||G - I||_2`` of the weighted empirical Gram matrix.
     n_resamples : int, default=0
         Designs redrawn by conditioning before this one was kept.
+
+    See Also
+    --------
+    sample_design : Draws a conditioned design.
+
+    Examples
+    --------
+    >>> from skkernel.dpp import LegendreBasis, sample_repeated_dpp
+    >>> design = sample_repeated_dpp(LegendreBasis(degree=2), 6, random_state=0)
+    >>> design.points.shape, design.weights.shape, design.indices
+    ((6, 1), (6,), None)
     """
 
     points: np.ndarray = field(repr=False)
@@ -66,6 +77,10 @@ def gram_matrix(Psi, weights):
     G : ndarray of shape (m, m)
         Its expectation is the identity under the optimal design.
 
+    See Also
+    --------
+    gram_deviation : Its distance to the identity.
+
     Examples
     --------
     >>> import numpy as np
@@ -89,6 +104,10 @@ def gram_deviation(G):
     -------
     deviation : float
         Largest absolute eigenvalue of ``G - I``.
+
+    See Also
+    --------
+    sample_design : Redraws designs while the deviation is too large.
 
     Examples
     --------

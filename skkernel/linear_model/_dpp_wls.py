@@ -306,7 +306,13 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
                 "squares needs n_samples >= m. Lower degree or add points."
             )
         Psi = basis.evaluate(X)
-        weights = sample_weight * basis.n_basis / np.einsum("ij,ij->i", Psi, Psi)
+        christoffel = np.einsum("ij,ij->i", Psi, Psi)
+        if np.any(christoffel <= 0):
+            raise ValueError(
+                "Every basis function vanishes at some rows of X, so the weights "
+                "m / k_m(x) are undefined there; remove those rows."
+            )
+        weights = sample_weight * basis.n_basis / christoffel
         self._solve(basis, X, y, Psi, weights, sample_weight.sum(), backend)
         self.n_resamples_ = 0
         return self

@@ -171,6 +171,11 @@ def test_callable_basis_on_candidates():
     assert np.isin(est.design_points_, candidates).all()
     idx, sw = est.select(candidates, 10)
     np.testing.assert_allclose(sw, 1.0)  # the pool is the candidate set
+    hats = DPPWeightedLeastSquares(
+        basis=lambda X: np.maximum(0, 1 - 4 * np.abs(X - [0.25, 0.5, 0.75])),
+        candidates=candidates)
+    with pytest.raises(ValueError, match="Every basis function vanishes"):
+        hats.fit(np.array([[0.0], [0.3], [0.5], [0.7]]), np.zeros(4))
 
 
 def test_pipeline_and_grid_search():
