@@ -67,12 +67,12 @@ class _Legendre:
 
     @staticmethod
     def evaluate(t, n):
-        out = np.empty((t.shape[0], n))
+        out = np.empty((n, t.shape[0]))  # rows are contiguous: fill, transpose
         p_prev, p = np.zeros_like(t), np.ones_like(t)
         for k in range(n):
-            out[:, k] = np.sqrt(2 * k + 1) * p
+            np.multiply(np.sqrt(2 * k + 1), p, out=out[k])
             p_prev, p = p, ((2 * k + 1) * t * p - k * p_prev) / (k + 1)
-        return out
+        return out.T
 
     @staticmethod
     def sample_measure(n, rng):
@@ -111,13 +111,13 @@ class _Trigonometric:
 
     @staticmethod
     def evaluate(t, n):
-        out = np.empty((t.shape[0], n))
-        out[:, 0] = 1.0
+        out = np.empty((n, t.shape[0]))
+        out[0] = 1.0
         for j in range(1, n):
             q = (j + 1) // 2
             wave = np.cos if j % 2 else np.sin
-            out[:, j] = np.sqrt(2.0) * wave(2 * np.pi * q * t)
-        return out
+            out[j] = np.sqrt(2.0) * wave(2 * np.pi * q * t)
+        return out.T
 
     @staticmethod
     def sample_measure(n, rng):
@@ -166,12 +166,12 @@ class _Hermite:
 
     @staticmethod
     def evaluate(t, n):
-        out = np.empty((t.shape[0], n))
+        out = np.empty((n, t.shape[0]))
         h_prev, h = np.zeros_like(t), np.ones_like(t)
         for k in range(n):
-            out[:, k] = h
+            out[k] = h
             h_prev, h = h, (t * h - np.sqrt(k) * h_prev) / np.sqrt(k + 1)
-        return out
+        return out.T
 
     @staticmethod
     def sample_measure(n, rng):
@@ -180,13 +180,13 @@ class _Hermite:
     @staticmethod
     def hermite_functions(x, n):
         """``h_k(x) sqrt(phi(x))`` for ``k < n``: no overflow in the bulk."""
-        out = np.empty((x.shape[0], n))
+        out = np.empty((n, x.shape[0]))
         g_prev = np.zeros_like(x)
         g = np.exp(-x * x / 4) / (2 * np.pi) ** 0.25
         for k in range(n):
-            out[:, k] = g
+            out[k] = g
             g_prev, g = g, (x * g - np.sqrt(k) * g_prev) / np.sqrt(k + 1)
-        return out
+        return out.T
 
     # Draws from h_k^2 dN(0, 1) use a Cauchy(0, sqrt(k + 1)) proposal; the
     # bound on the ratio is computed once per k (see _hermite_bound).
@@ -767,7 +767,7 @@ def orthonormalize_pool(Phi, xp=np):
     R, ratio = _cholesky_factor(Phi, xp)
     if R is not None and ratio > 1e-6:
         R_inv = xp.linalg.inv(R)
-        if float(xp.linalg.cond(R)) > 1e4:
+        if np.linalg.cond(to_cpu(R)) > 1e4:  # m x m: on the host
             R2, _ = _cholesky_factor(Phi @ R_inv, xp)
             if R2 is None:
                 raise _rank_error(m, n)
