@@ -17,6 +17,7 @@ from ..sketch._leverage import (
     exact_leverage_scores_xp,
     lewis_weights_xp,
     range_basis_factor,
+    small_factorization,
 )
 from ..utils import draw_seed
 from ..utils._hash_random import hash_uniform
@@ -54,6 +55,11 @@ def solve_lp_regression(A, b, weights, p, max_iter, tol):
     damped by ``1 / (p - 1)`` for ``p > 2`` (Adil, Peng and Sachdeva). Returns
     the solution, the iterations and whether it converged.
     """
+    with small_factorization():
+        return _solve_small(A, b, weights, p, max_iter, tol)
+
+
+def _solve_small(A, b, weights, p, max_iter, tol):
     s, d = A.shape
     root = np.sqrt(weights)
     x = np.linalg.lstsq(root[:, None] * A, root * b, rcond=None)[0]

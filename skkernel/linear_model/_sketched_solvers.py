@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..sketch._leverage import numerical_rank
+from ..sketch._leverage import numerical_rank, small_factorization
 
 # Rows per block in the fused passes g = A^T (b - A x): a block of A stays in
 # the cache between the two products, so each iteration reads A once.
 _BLOCK_BYTES = 2**19
+# Steps without a new minimum of the normal residual that mean "at the floor".
+_STAGNATION = 5
 
 
 @dataclass
@@ -41,10 +43,11 @@ def sketch_and_solve(SA, Sb, alpha, xp):
     if alpha > 0:
         blocks.append([math.sqrt(alpha) * xp.eye(d), xp.zeros((d, 1))])
     stacked = xp.concatenate([xp.concatenate(row, axis=1) for row in blocks], axis=0)
-    R_full = xp.linalg.qr(stacked, mode="r")
-    R, c = R_full[:d, :d], R_full[:d, d]
+    with small_factorization():
+        R_full = xp.linalg.qr(stacked, mode="r")
+        R, c = R_full[:d, :d], R_full[:d, d]
+        U, s, Vt = xp.linalg.svd(R)
     residual = float(abs(R_full[d, d])) if R_full.shape[0] > d else 0.0
-    U, s, Vt = xp.linalg.svd(R)
     k = numerical_rank(s, stacked.shape)
     P = Vt[:k].T / s[:k]
     x0 = P @ (U[:, :k].T @ c)
@@ -175,7 +178,10 @@ def iterative_sketching(A, b, alpha, system, sketch_size, tol, max_iter, xp):
     residual is recomputed from ``b - A x`` at each step (one pass over
     ``A``), which is what makes the method stable. Stops when the
     preconditioned normal residual ``||P^T A~^T r||`` drops below
-    ``tol * ||r||``.
+    ``tol * ||r||``, or when it has not reached a new minimum for
+    ``_STAGNATION`` steps: it then sits at the rounding floor (about
+    ``u cond(A) ||r||``), which an ill-conditioned problem may hold above
+    ``tol``.
     """
     P = system.P
     step, momentum = _heavy_ball_parameters(system.rank, sketch_size)
@@ -184,12 +190,18 @@ def iterative_sketching(A, b, alpha, system, sketch_size, tol, max_iter, xp):
     converged = False
     n_iter = 0
     g, rr = normal_residual(A, b, x, alpha, xp)
+    best, since_best = math.inf, 0
     while n_iter < max_iter:
         n_iter += 1
         h = P.T @ g
         x, x_prev = x + step * (P @ h) + momentum * (x - x_prev), x
         g, rr = normal_residual(A, b, x, alpha, xp)
-        if float(xp.linalg.norm(P.T @ g)) <= tol * math.sqrt(rr) or rr == 0:
+        criterion = float(xp.linalg.norm(P.T @ g))
+        if criterion < best:
+            best, since_best = criterion, 0
+        else:
+            since_best += 1
+        if criterion <= tol * math.sqrt(rr) or rr == 0 or since_best >= _STAGNATION:
             converged = True
             break
     return IterativeResult(x, n_iter, converged, math.sqrt(rr))

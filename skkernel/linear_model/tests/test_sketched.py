@@ -1,0 +1,270 @@
+"""Tests of SketchedLinearRegression: every solver and sketch against the
+exact answer, backends against numpy, partial_fit against fit, weights as
+repeated rows, rank deficiency, errors, and use in Pipeline/GridSearchCV."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.linalg
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skkernel.linear_model import SketchedLinearRegression
+from skkernel.linear_model._sketched_solvers import normal_residual
+from skkernel.sketch._sketches import SKETCHES, STREAMABLE_SKETCHES
+
+ITERATIVE = ("sap", "iterative_sketching", "fossils")
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.RandomState(0)
+    X = rng.randn(1500, 12) * np.logspace(0, 2, 12) + 3.0
+    y = X @ rng.randn(12) + rng.randn(1500) + 5.0
+    w = rng.rand(1500) * 2
+    return X, y, w
+
+
+@pytest.fixture(scope="module")
+def ridge_ref(data):
+    X, y, w = data
+    return Ridge(alpha=2.0, solver="svd").fit(X, y, sample_weight=w)
+
+
+@pytest.mark.parametrize("sketch", SKETCHES)
+@pytest.mark.parametrize("solver", ITERATIVE + ("lstsq",))
+def test_exact_solvers_match_ridge(solver, sketch, data, ridge_ref):
+    X, y, w = data
+    model = SketchedLinearRegression(solver=solver, sketch=sketch, alpha=2.0,
+                                     random_state=0).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(model.coef_, ridge_ref.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(model.intercept_, ridge_ref.intercept_, rtol=1e-8)
+    assert model.solver_ == solver
+    assert model.rank_ == 12
+
+
+@pytest.mark.parametrize("sketch", SKETCHES)
+def test_sketch_and_solve_residual_is_near_optimal(sketch, data):
+    X, y, _ = data
+    exact = LinearRegression().fit(X, y)
+    best = np.linalg.norm(y - exact.predict(X))
+    model = SketchedLinearRegression(solver="sketch_and_solve", sketch=sketch,
+                                     sketch_size=120, random_state=0).fit(X, y)
+    ratio = np.linalg.norm(y - model.predict(X)) / best
+    assert 1.0 <= ratio < 1.3, ratio
+    assert model.n_iter_ == 0 and model.sketch_size_ == 120
+
+
+@pytest.mark.parametrize("solver", ["sap", "sketch_and_solve", "iterative_sketching"])
+def test_backends_agree(solver, data, backend):
+    X, y, w = data
+    params = dict(solver=solver, alpha=0.5, random_state=1)
+    ref = SketchedLinearRegression(backend="numpy", **params).fit(X, y, w)
+    out = SketchedLinearRegression(backend=backend, **params).fit(X, y, w)
+    assert out.backend_ == backend
+    np.testing.assert_allclose(out.coef_, ref.coef_, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("sketch", STREAMABLE_SKETCHES)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_partial_fit_equals_fit_on_concatenated_data(sketch, fit_intercept, data):
+    X, y, w = data
+    params = dict(solver="sketch_and_solve", sketch=sketch, alpha=0.3,
+                  fit_intercept=fit_intercept, random_state=7)
+    full = SketchedLinearRegression(**params).fit(X, y, sample_weight=w)
+    stream = SketchedLinearRegression(**params)
+    for start, stop in [(0, 1), (1, 400), (400, 1100), (1100, 1500)]:
+        stream.partial_fit(X[start:stop], y[start:stop], sample_weight=w[start:stop])
+    np.testing.assert_allclose(stream.coef_, full.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(stream.intercept_, full.intercept_, rtol=1e-10,
+                               atol=1e-12)
+    assert stream.sketch_size_ == full.sketch_size_ == 48
+
+
+def test_partial_fit_availability_and_errors(data):
+    X, y, _ = data
+    assert not hasattr(SketchedLinearRegression(solver="sap"), "partial_fit")
+    model = SketchedLinearRegression(solver="sketch_and_solve", sketch="srht")
+    with pytest.raises(ValueError, match="partial_fit needs solver='sketch_and_solve'"
+                                         " and sketch in"):
+        model.partial_fit(X, y)
+    model = SketchedLinearRegression(solver="sketch_and_solve").partial_fit(X, y)
+    with pytest.raises(ValueError, match="X has 11 features"):
+        model.partial_fit(X[:, :11], y)
+    # A failed partial_fit leaves the previous state.
+    before = model.coef_.copy()
+    with pytest.raises(ValueError):
+        model.partial_fit(X[:, :11], y)
+    np.testing.assert_array_equal(model.coef_, before)
+
+
+def test_fit_resets_the_stream(data):
+    X, y, _ = data
+    model = SketchedLinearRegression(solver="sketch_and_solve", random_state=0)
+    model.partial_fit(X[:500], y[:500])
+    model.fit(X, y)
+    fresh = SketchedLinearRegression(solver="sketch_and_solve", random_state=0)
+    np.testing.assert_allclose(model.coef_, fresh.fit(X, y).coef_)
+
+
+@pytest.mark.parametrize("solver", ITERATIVE)
+def test_weights_are_repeated_rows(solver, data):
+    X, y, _ = data
+    X, y = X[:300], y[:300]
+    w = np.random.RandomState(3).randint(0, 4, size=300)
+    weighted = SketchedLinearRegression(solver=solver, random_state=0).fit(X, y, w)
+    repeated = SketchedLinearRegression(solver=solver, random_state=0).fit(
+        np.repeat(X, w, axis=0), np.repeat(y, w)
+    )
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-8)
+    np.testing.assert_allclose(weighted.intercept_, repeated.intercept_, rtol=1e-8)
+
+
+def test_random_state_reproducible(data):
+    X, y, _ = data
+    fit = lambda seed: SketchedLinearRegression(  # noqa: E731
+        solver="sketch_and_solve", random_state=seed).fit(X, y).coef_
+    np.testing.assert_array_equal(fit(4), fit(4))
+    assert not np.allclose(fit(4), fit(5))
+    rng = np.random.RandomState(9)
+    np.testing.assert_array_equal(fit(np.random.RandomState(9)), fit(rng))
+
+
+def test_ill_conditioned_forward_error():
+    rng = np.random.RandomState(0)
+    G = rng.randn(4000, 30)
+    V, _ = np.linalg.qr(rng.randn(30, 30))
+    A = (G * np.logspace(0, -6, 30)) @ V.T
+    b = A @ rng.randn(30) + 1e-3 * rng.randn(4000)
+    x_ref = scipy.linalg.lstsq(A, b)[0]
+    for solver in ITERATIVE:
+        model = SketchedLinearRegression(solver=solver, fit_intercept=False,
+                                         random_state=0).fit(A, b)
+        error = np.linalg.norm(model.coef_ - x_ref) / np.linalg.norm(x_ref)
+        assert error < 1e-8, (solver, error)
+        np.testing.assert_allclose(
+            model.residual_norm_, np.linalg.norm(b - A @ x_ref), rtol=1e-6
+        )
+
+
+def test_rank_deficient_gives_minimum_norm_solution(data):
+    X, y, _ = data
+    X = np.hstack([X, X[:, :2] * 2.0])
+    ref = LinearRegression().fit(X, y)
+    for solver in ITERATIVE:
+        with pytest.warns(UserWarning, match="numerical rank 12 < n_features=14"):
+            model = SketchedLinearRegression(solver=solver, random_state=0).fit(X, y)
+        assert model.rank_ == 12
+        np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("solver", ITERATIVE)
+def test_fewer_samples_than_features_falls_back_to_lstsq(solver):
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(8, 20), rng.randn(8)
+    with pytest.warns(UserWarning, match=f"solver='{solver}' needs n_samples >= "
+                      "n_features, got n_samples=8 < n_features=20; falling back"):
+        model = SketchedLinearRegression(solver=solver).fit(X, y)
+    assert model.solver_ == "lstsq"
+    np.testing.assert_allclose(model.predict(X), y, atol=1e-10)
+
+
+def test_max_iter_warns():
+    rng = np.random.RandomState(0)
+    X = rng.randn(500, 10) * np.logspace(0, 4, 10)
+    y = rng.randn(500)
+    with pytest.warns(ConvergenceWarning, match="did not reach tol"):
+        SketchedLinearRegression(max_iter=1, random_state=0).fit(X, y)
+
+
+def test_residual_norm_definitions(data):
+    X, y, w = data
+    model = SketchedLinearRegression(alpha=1.0, random_state=0).fit(X, y, w)
+    root = np.sqrt(w)
+    xc = X - np.average(X, axis=0, weights=w)
+    yc = y - np.average(y, weights=w)
+    _, rr = normal_residual(root[:, None] * xc, root * yc, model.coef_, 1.0, np)
+    np.testing.assert_allclose(model.residual_norm_, np.sqrt(rr), rtol=1e-6)
+
+
+def test_pipeline_and_grid_search(data):
+    X, y, _ = data
+    pipe = make_pipeline(StandardScaler(), SketchedLinearRegression(random_state=0))
+    search = GridSearchCV(pipe, {"sketchedlinearregression__alpha": [0.0, 10.0],
+                                 "sketchedlinearregression__solver":
+                                 ["sap", "sketch_and_solve"]}, cv=3)
+    search.fit(X, y)
+    assert search.best_score_ > 0.9
+    assert search.best_params_["sketchedlinearregression__solver"] == "sap"
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"solver": "qr"}, r"solver must be one of \['sap', 'sketch_and_solve'"),
+        ({"sketch": "fjlt"}, r"sketch must be one of \['gaussian'"),
+        ({"sketch_size": 5}, "sketch_size=5 must be >= n_features=12"),
+        ({"sketch_size": "big"}, "sketch_size must be 'auto' or an int"),
+        ({"alpha": -1.0}, "alpha == -1.0, must be >= 0.0"),
+        ({"tol": 0.0}, "tol == 0.0, must be > 0.0"),
+        ({"max_iter": 0}, "max_iter == 0, must be >= 1"),
+        ({"nnz_per_col": 0}, "nnz_per_col == 0, must be >= 1"),
+        ({"srht_transform": "fft"}, r"srht_transform must be one of"),
+        ({"backend": "tpu"}, "backend must be one of"),
+    ],
+)
+def test_parameter_errors(params, match, data):
+    X, y, _ = data
+    model = SketchedLinearRegression(**params)
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+
+
+def test_input_errors(data):
+    X, y, _ = data
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        SketchedLinearRegression().fit(bad, y)
+    bad[3, 2] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        SketchedLinearRegression().fit(bad, y)
+    y_bad = y.copy()
+    y_bad[0] = np.nan
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        SketchedLinearRegression().fit(X, y_bad)
+    with pytest.raises(ValueError, match="sample_weight is all zero"):
+        SketchedLinearRegression().fit(X, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="sample_weight must be non-negative"):
+        SketchedLinearRegression().fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match=r"sketch_size=2000 exceeds the 1500 rows"):
+        SketchedLinearRegression(sketch="srht", sketch_size=2000).fit(X, y)
+
+
+def test_no_warning_on_well_posed_problem(data):
+    X, y, w = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for solver in ITERATIVE:
+            SketchedLinearRegression(solver=solver, random_state=0).fit(X, y, w)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("solver", ["sap", "sketch_and_solve", "fossils", "lstsq"])
+def test_cupy_fit_matches_numpy(solver, data):
+    import cupy
+
+    X, y, w = data
+    ref = SketchedLinearRegression(solver=solver, backend="numpy",
+                                   random_state=0).fit(X, y, w)
+    gpu = SketchedLinearRegression(solver=solver, random_state=0).fit(
+        cupy.asarray(X), cupy.asarray(y), w
+    )
+    assert gpu.backend_ == "cupy" and isinstance(gpu.coef_, np.ndarray)
+    np.testing.assert_allclose(gpu.coef_, ref.coef_, rtol=1e-6)
+    assert isinstance(gpu.predict(cupy.asarray(X)), cupy.ndarray)
