@@ -307,7 +307,6 @@ class ZZFeatureMapKernel:
         spec = self._check_params(X, None)
         on_gpu = is_cupy_array(X)
         X = _check_samples(X, "X")
-        xp, _ = get_array_module(spec.backend)
         n_qubits = X.shape[1]
         block = _plan_memory(spec, n_qubits, X.shape[0], 0, held=X.shape[0],
                              block_states=False)
