@@ -103,19 +103,40 @@ def _fill_initial_block(seed, n_base, sparsity, node_scale, col_start, out):
 
 
 @jit(parallel=True)
-def _spmm(indptr, indices, data, inv_degree, X, out):
-    """out = D^-1 (S @ X) for CSR S, one output row per thread step."""
+def _spmm(indptr, indices, data, inv_degree, X, X_nonzero, out, out_nonzero):
+    """out = D^-1 (S @ X) for CSR S, one output row per thread step.
+
+    Rows of ``X`` flagged all-zero are skipped: the very sparse projection
+    leaves most rows of the first hops empty, and adding an exact zero changes
+    nothing. ``out_nonzero`` receives the flags of the result.
+    """
     n_rows, width = out.shape
     for i in prange(n_rows):
-        for c in range(width):
-            out[i, c] = 0.0
+        acc = np.zeros(width)
+        touched = False
         for k in range(indptr[i], indptr[i + 1]):
             j = indices[k]
-            w = data[k]
-            for c in range(width):
-                out[i, c] += w * X[j, c]
+            if X_nonzero[j]:
+                touched = True
+                w = data[k]
+                for c in range(width):
+                    acc[c] += w * X[j, c]
+        scale = inv_degree[i]
+        any_nonzero = False
         for c in range(width):
-            out[i, c] *= inv_degree[i]
+            value = acc[c] * scale
+            out[i, c] = value
+            any_nonzero |= value != 0.0
+        out_nonzero[i] = touched and any_nonzero
+
+
+@jit(parallel=True)
+def _flag_nonzero_rows(X, flags):
+    for i in prange(X.shape[0]):
+        nonzero = False
+        for c in range(X.shape[1]):
+            nonzero |= X[i, c] != 0.0
+        flags[i] = nonzero
 
 
 @jit(parallel=True)
@@ -128,8 +149,8 @@ def _add_squared_norms(X, sq_norms):
 
 
 @jit(parallel=True)
-def _accumulate(out, X, weight, sq_norms, use_norms):
-    """out += weight * X / ||row|| (or weight * X when not use_norms)."""
+def _accumulate(out, col_start, X, weight, sq_norms, use_norms):
+    """out[:, col_start:] += weight * X / ||row|| (or weight * X)."""
     for i in prange(X.shape[0]):
         scale = weight
         if use_norms:
@@ -138,7 +159,7 @@ def _accumulate(out, X, weight, sq_norms, use_norms):
             else:
                 scale = 0.0
         for c in range(X.shape[1]):
-            out[i, c] += scale * X[i, c]
+            out[i, col_start + c] += scale * X[i, c]
 
 
 @jit(parallel=True)
@@ -189,19 +210,24 @@ def _initial_block(spec, col_start, col_stop, buffer):
         buffer[:, max(col_start, spec.n_base) - col_start :] = spec.node_features @ W
 
 
-def _terms(spec, S, start, stop, cur, nxt):
+def _terms(spec, S, start, stop):
     """Yield ``(term, X)``: the starting block, then each hop's block.
 
-    ``X`` is a view into one of the two buffers and is overwritten by the
-    next step, so callers consume it before advancing.
+    ``X`` is one of two C-contiguous buffers (contiguous rows let numba
+    vectorise the inner loops) and is overwritten two steps later, so callers
+    consume it before advancing.
     """
-    width = stop - start
-    a, b = cur[:, :width], nxt[:, :width]
+    n, width = spec.n_nodes, stop - start
+    a, b = np.empty((n, width)), np.empty((n, width))
+    a_nonzero, b_nonzero = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
     _initial_block(spec, start, stop, a)
+    _flag_nonzero_rows(a, a_nonzero)
     yield 0, a
     for hop in range(1, len(spec.iteration_weights) + 1):
-        _spmm(S.indptr, S.indices, S.data, spec.inv_degree, a, b)
+        _spmm(S.indptr, S.indices, S.data, spec.inv_degree, a, a_nonzero, b,
+              b_nonzero)
         a, b = b, a
+        a_nonzero, b_nonzero = b_nonzero, a_nonzero
         if spec.variant == "gds":
             _normalize_rows_inplace(a)
         yield hop, a
@@ -226,23 +252,20 @@ def fastrp_numba(S, spec, block_width, progress=None):
     weights = (spec.self_influence, *spec.iteration_weights)
     sq_norms = np.zeros((len(weights), n))
     out = np.zeros((n, d))
-    cur = np.empty((n, block_width))
-    nxt = np.empty((n, block_width))
     norms_first = normalize and len(blocks) > 1
     if norms_first:
         for start, stop in blocks:
-            for term, X in _terms(spec, S, start, stop, cur, nxt):
+            for term, X in _terms(spec, S, start, stop):
                 if weights[term] != 0.0:
                     _add_squared_norms(X, sq_norms[term])
                 if progress is not None and term > 0:
                     progress.update()
     for start, stop in blocks:
-        for term, X in _terms(spec, S, start, stop, cur, nxt):
+        for term, X in _terms(spec, S, start, stop):
             if weights[term] != 0.0:
                 if normalize and not norms_first:
                     _add_squared_norms(X, sq_norms[term])
-                _accumulate(out[:, start:stop], X, weights[term], sq_norms[term],
-                            normalize)
+                _accumulate(out, start, X, weights[term], sq_norms[term], normalize)
             if progress is not None and term > 0:
                 progress.update()
     if spec.standardize:
