@@ -25,6 +25,15 @@ def jit(func=None, *, parallel=False, fastmath=False):
     -------
     dispatcher : numba dispatcher or decorator
         Compiled on first call (no signatures at import).
+
+    Examples
+    --------
+    >>> from skkernel.backend import jit
+    >>> @jit
+    ... def add(a, b):
+    ...     return a + b
+    >>> add(1, 2)
+    3
     """
     decorator = numba.njit(cache=_CACHE, parallel=parallel, fastmath=fastmath)
     return decorator if func is None else decorator(func)
