@@ -306,3 +306,14 @@ def test_lists_float32_and_verbose(capfd):
     capfd.readouterr()
     ZZFeatureMapKernel(verbose=1)(X)
     assert "ZZFeatureMapKernel" in capfd.readouterr().err
+
+
+@pytest.mark.slow
+def test_backends_agree_at_sixteen_qubits():
+    # Angles reach alpha * sum |phi| ~ 2,600 rad here; both builders keep the
+    # kernel within 1e-10 of each other.
+    X, Y = data(12, 16), data(5, 16, seed=1)
+    for args in [(X,), (X, Y)]:
+        np.testing.assert_allclose(ZZFeatureMapKernel(backend="numba", reps=3)(*args),
+                                   ZZFeatureMapKernel(backend="numpy", reps=3)(*args),
+                                   rtol=0, atol=1e-10)
