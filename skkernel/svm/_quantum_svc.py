@@ -261,13 +261,19 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
             The fitted classifier.
         """
         backend = resolve_backend(self.backend, X)
+        # Cheap checks first: the kernel is the expensive part of the fit
+        # (it validates its own parameters before computing anything).
         check_scalar(self.C, "C", numbers.Real, min_val=0.0,
                      include_boundaries="neither")
+        check_scalar(self.tol, "tol", numbers.Real, min_val=0.0,
+                     include_boundaries="neither")
+        check_options(self.probability, "probability", (True, False))
+        check_options(self.decision_function_shape, "decision_function_shape",
+                      ("ovr", "ovo"))
         X, y = validate_data(self, to_cpu(X), to_cpu(y), dtype=np.float64,
                              reset=True)
         check_classification_targets(y)
         if sample_weight is not None:
-            # Before the kernel, which is the expensive part of the fit.
             sample_weight = _check_fit_weights(sample_weight, X.shape[0])
         rng = check_random_state(self.random_state)
         kernel_seed, svc_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
@@ -277,7 +283,6 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
             verbose=self.verbose,
         )
         gram = kernel(X)
-        check_options(self.probability, "probability", (True, False))
         svc = SVC(kernel="precomputed",
                   **{name: getattr(self, name) for name in _SVC_PARAMS})
         calibrator = None

@@ -109,6 +109,10 @@ def test_bad_input_gets_clear_errors(ad_hoc):
         ({"noise": 2.0}, r"noise .* must be in \[0, 1\], got 2.0"),
         ({"entanglement": "star"}, "entanglement must be one of .* got 'star'"),
         ({"C": 0.0}, "C == 0.0, must be > 0.0"),
+        ({"tol": -1.0}, "tol == -1.0, must be > 0.0"),
+        ({"probability": "yes"}, "probability must be one of"),
+        ({"decision_function_shape": "ova"}, "decision_function_shape must be one"),
+        ({"reps": 0}, "reps == 0, must be >= 1"),
         ({"backend": "gpu"}, "backend must be one of .* got 'gpu'"),
     ]:
         est = QuantumKernelSVC(**params)
