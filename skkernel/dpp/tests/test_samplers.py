@@ -241,3 +241,26 @@ def test_finite_pool_agrees_with_dppy():
     ours = np.bincount(np.concatenate(indices), minlength=9)
     _, pvalue, _, _ = stats.chi2_contingency(np.vstack([ours, theirs]))
     assert pvalue > 0.01
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sampling", ["volume_rescaled", "generalized_volume"])
+def test_volume_sampling_gives_unbiased_least_squares(sampling):
+    # Derezinski-Warmuth-Hsu: least squares on volume-rescaled designs (plain
+    # for mu, weighted for rho_m) is unbiased for the L2(mu) projection, even
+    # with n = m + 2 points. Mean coefficients within 4 standard errors.
+    basis = LegendreBasis(degree=3)
+    x, w = np.polynomial.legendre.leggauss(200)
+    X = x[:, None]
+    best = basis.evaluate(X).T @ (w / 2 / (1 + 25 * x**2))
+    coefs = []
+    for seed in range(2000):
+        design = sample_design(basis, 6, sampling=sampling, stability_threshold=None,
+                               random_state=seed)
+        root = np.sqrt(design.weights)
+        Psi = basis.evaluate(design.points) * root[:, None]
+        y = root / (1 + 25 * design.points[:, 0] ** 2)
+        coefs.append(np.linalg.lstsq(Psi, y, rcond=None)[0])
+    coefs = np.array(coefs)
+    z = (coefs.mean(axis=0) - best) / (coefs.std(axis=0) / np.sqrt(len(coefs)))
+    assert np.all(np.abs(z) < 4)
