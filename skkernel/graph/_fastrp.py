@@ -130,7 +130,7 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         ``skkernel.config_context(working_memory=...)``).
     n_features_in_ : int
         Number of nodes of the fitted graph.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame adjacency; set only for DataFrames.
 
     See Also
