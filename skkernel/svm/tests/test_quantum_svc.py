@@ -139,3 +139,15 @@ def test_cupy_input_gives_cupy_output(ad_hoc):
     reference = QuantumKernelSVC(backend="numpy").fit(X_train, y_train)
     np.testing.assert_allclose(scores.get(), reference.decision_function(X_test),
                                atol=1e-8)
+
+
+def test_integer_sample_weight_equals_repeated_rows():
+    # The common check for this is waived (its data has 30 qubits); with a
+    # tight tolerance libsvm's per-sample C matches repeating rows here.
+    X, y, X_test, _ = make_ad_hoc(10, 5, random_state=0)
+    weights = np.random.RandomState(0).randint(1, 4, size=len(y))
+    weighted = QuantumKernelSVC(tol=1e-8).fit(X, y, sample_weight=weights)
+    repeated = QuantumKernelSVC(tol=1e-8).fit(np.repeat(X, weights, axis=0),
+                                              np.repeat(y, weights))
+    np.testing.assert_allclose(weighted.decision_function(X_test),
+                               repeated.decision_function(X_test), atol=1e-6)
