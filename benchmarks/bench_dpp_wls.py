@@ -12,8 +12,9 @@ Peer first, then skkernel, same data, one JSON line per case:
 * ``extension``: the same statistics (200 trials) for exp(10x) and |x| on
   Legendre m = 20, 2-D total-degree Legendre (m = 21), a trigonometric basis
   (m = 21), and a piecewise-linear hat basis on a candidate grid (m = 20).
-* ``continuous_speed``: one continuous Legendre DPP sample, DPPy's Jacobi
-  ensemble (tridiagonal model) against the skkernel chain rule.
+* ``continuous_speed``: one continuous Legendre DPP sample, DPPy's
+  ``MultivariateJacobiOPE`` (tridiagonal model in 1-D, chain rule in 2-D)
+  against the skkernel chain rule.
 * ``finite_pool``: one projection-DPP sample on N = 100,000 candidates with
   m = 200 random Fourier features: DPPy ``FiniteDPP`` (mode "GS", given the
   orthonormal eigenvectors) against skkernel (orthonormalisation included).
@@ -205,15 +206,18 @@ def best_time(func, repeat):
 
 
 def continuous_speed(quick, dppy_ok, trials=None):
-    for m in (20, 100, 200):
-        basis = LegendreBasis(degree=m - 1)
+    # (dim, degree): 1-D Legendre (DPPy: tridiagonal Jacobi model) and 2-D
+    # total degree (DPPy: chain rule), complete degrees so the spaces agree.
+    for dim, degree in ((1, 19), (1, 99), (1, 199), (2, 5), (2, 13)):
+        basis = LegendreBasis(degree=degree, dim=dim)
+        m = basis.n_basis
         sample_projection_dpp(basis, random_state=0)  # compile numba
-        row = {"case": "continuous_speed", "basis": "legendre", "m": m}
+        row = {"case": "continuous_speed", "basis": "legendre", "dim": dim, "m": m}
         repeat = 3 if quick else 10
         if dppy_ok:
             from dppy.multivariate_jacobi_ope import MultivariateJacobiOPE
 
-            ope = MultivariateJacobiOPE(m, np.array([[0.0, 0.0]]))
+            ope = MultivariateJacobiOPE(m, np.zeros((dim, 2)))
             row["dppy_seconds"] = best_time(
                 lambda ope=ope: ope.sample(random_state=0), repeat)
         for backend in ("numba", "numpy"):
