@@ -281,14 +281,10 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         steps = len(spec.iteration_weights)
         with progress_bar(steps, "FastRP", self.verbose) as bar:
             if backend == "numba":
-                block_width = _block_width(n, spec.n_components)
-                if (spec.normalize_rows and block_width < spec.n_components
-                        and spec.variant == "paper"):
-                    bar.total = 2 * steps * -(-spec.n_components // block_width)
-                else:
-                    bar.total = steps * -(-spec.n_components // block_width)
                 with numba_threads(self.n_jobs):
-                    embedding = fastrp_numba(A, spec, block_width, progress=bar)
+                    embedding, block_width = fastrp_numba(
+                        A, spec, _block_width(n, spec.n_components), progress=bar
+                    )
             else:
                 xp, _ = get_array_module(backend)
                 block_width = spec.n_components

@@ -242,6 +242,9 @@ def fastrp_numba(S, spec, block_width, progress=None):
     collects each term's row norms and a second pass accumulates: twice the
     sparse products for a fraction of the memory. The GDS variant normalises
     before the next hop, which couples all columns, so it runs in one block.
+
+    Returns the embedding and the block width used. ``progress`` (a bar with
+    ``total`` and ``update``) counts sparse products.
     """
     n, d = spec.n_nodes, spec.n_components
     if spec.variant == "gds":
@@ -253,6 +256,8 @@ def fastrp_numba(S, spec, block_width, progress=None):
     sq_norms = np.zeros((len(weights), n))
     out = np.zeros((n, d))
     norms_first = normalize and len(blocks) > 1
+    if progress is not None:
+        progress.total = (1 + norms_first) * len(blocks) * len(spec.iteration_weights)
     if norms_first:
         for start, stop in blocks:
             for term, X in _terms(spec, S, start, stop):
@@ -270,4 +275,4 @@ def fastrp_numba(S, spec, block_width, progress=None):
                 progress.update()
     if spec.standardize:
         _standardize_inplace(out)
-    return out
+    return out, block_width

@@ -95,7 +95,9 @@ def test_gds_rows_are_unit_norm_per_hop():
     connected = np.asarray(A.sum(axis=1)).ravel() > 0
     assert_allclose(norms[connected], 1.0, rtol=1e-12)
     assert_allclose(norms[~connected], 0.0)
-    assert FastRP(variant="gds").fit(A).sparsity_ == 3.0
+    gds = FastRP(64, variant="gds").fit(A)
+    assert gds.sparsity_ == 3.0
+    assert gds.block_width_ == 64  # hop normalisation couples all columns
 
 
 def test_isolated_nodes_are_finite_and_share_one_embedding():
@@ -143,6 +145,20 @@ def test_node_features_take_the_last_columns():
     )
     assert_allclose(other[:, :15], one[:, :15])
     assert np.abs(other[:, 15:] - one[:, 15:]).max() > 0.1
+
+
+def test_verbose_progress_counts_sparse_products(capsys, monkeypatch):
+    import skkernel.utils._progress as progress
+
+    monkeypatch.setattr(progress, "tqdm", None, raising=False)
+    monkeypatch.setitem(__import__("sys").modules, "tqdm.auto", None)
+    with skkernel.config_context(working_memory=2 * 8 * 60 * 5 / 2**20):
+        FastRP(10, iteration_weights=(1.0, 1.0), random_state=0, verbose=1).fit(
+            _graph()
+        )
+    lines = capsys.readouterr().err.strip().splitlines()
+    # Two blocks of 5 columns, two hops, norms first: 8 products.
+    assert lines[-1].startswith("FastRP: 8/8")
 
 
 def test_n_jobs_restores_numba_threads():
