@@ -268,3 +268,19 @@ def test_cupy_fit_matches_numpy(solver, data):
     assert gpu.backend_ == "cupy" and isinstance(gpu.coef_, np.ndarray)
     np.testing.assert_allclose(gpu.coef_, ref.coef_, rtol=1e-6)
     assert isinstance(gpu.predict(cupy.asarray(X)), cupy.ndarray)
+
+
+def test_auto_sketch_size(data):
+    X, y, _ = data
+    expected = {("sap", "sparse_sign"): 240, ("iterative_sketching", "srht"): 144,
+                ("fossils", "countsketch"): 144, ("sketch_and_solve", "leverage"): 48,
+                ("sap", "gaussian"): 48}
+    for (solver, sketch), size in expected.items():
+        model = SketchedLinearRegression(solver=solver, sketch=sketch,
+                                         random_state=0).fit(X, y)
+        assert model.sketch_size_ == size, (solver, sketch)
+    # Capped at n_samples, but never below n_features.
+    assert SketchedLinearRegression().fit(X[:100], y[:100]).sketch_size_ == 100
+    with pytest.warns(UserWarning, match="rank 11 < n_features=12"):
+        # 12 centred rows have rank 11.
+        assert SketchedLinearRegression().fit(X[:12], y[:12]).sketch_size_ == 12
