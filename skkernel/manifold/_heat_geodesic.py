@@ -521,15 +521,16 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         return np.exp(-geodesic_sq / (4.0 * self.t_)) + 1e-5
 
     def _embed(self, D, landmarks, backend, rng):
-        D_ref = D[landmarks]
-        D_ref = 0.5 * (D_ref + D_ref.T)
+        full = landmarks.size == D.shape[0]
+        # H_t is symmetric, so D is up to round-off; copy only the landmarks.
+        D_ref = D if full else D[landmarks]
         Y = classical_mds(D_ref, self.n_components, rng)
         seed = draw_seed(rng)
         if self.mds == "sgd":
             Y = sgd_mds(D_ref, Y, self._stress_weights(D_ref), seed, backend)
         elif self.mds == "smacof":
             Y = smacof(D_ref, Y)
-        if landmarks.size == D.shape[0]:
+        if full:
             return Y
         embedding = np.empty((D.shape[0], self.n_components))
         embedding[landmarks] = Y

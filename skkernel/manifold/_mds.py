@@ -49,7 +49,8 @@ def classical_mds(D, n_components, random_state):
         lam, V = eigh(B, subset_by_index=[m - k, m - 1])
     else:
         v0 = random_state.uniform(-1.0, 1.0, size=m)
-        lam, V = eigsh(B, k=k, which="LA", v0=v0)
+        # Loose tolerance: the stress solver refines these coordinates.
+        lam, V = eigsh(B, k=k, which="LA", v0=v0, tol=1e-8)
     order = np.argsort(lam)[::-1]
     lam, V = lam[order], V[:, order]
     signs = np.sign(V[np.argmax(np.abs(V), axis=0), np.arange(k)])
