@@ -16,7 +16,7 @@ from ..sketch._leverage import numerical_rank, small_factorization
 
 # Rows per block in the fused passes g = A^T (b - A x): a block of A stays in
 # the cache between the two products, so each iteration reads A once.
-_BLOCK_BYTES = 2**19
+_BLOCK_BYTES = 2**21
 # Steps without a new minimum of the normal residual that mean "at the floor".
 _STAGNATION = 5
 
@@ -80,6 +80,25 @@ def normal_residual(A, b, x, alpha, xp):
     return g - alpha * x, rr + alpha * float(x @ x)
 
 
+def bidiagonalization_step(A, y, u, alfa, xp):
+    """``u_new = A y - alfa u`` and ``A^T u_new`` in one pass over ``A``.
+
+    The two products of a Golub-Kahan step are fused over row blocks: LSQR
+    normalises ``u_new`` by its norm before applying ``A^T``, but by
+    linearity ``A^T (u_new / beta) = (A^T u_new) / beta``, so the
+    normalisation can wait until the pass is done.
+    """
+    step = _block_rows(A, xp)
+    u_new = xp.empty_like(u)
+    g = xp.zeros(A.shape[1])
+    for start in range(0, A.shape[0], step):
+        block = A[start:start + step]
+        ub = block @ y - alfa * u[start:start + step]
+        u_new[start:start + step] = ub
+        g += block.T @ ub
+    return u_new, g
+
+
 @dataclass
 class IterativeResult:
     x: object
@@ -93,7 +112,8 @@ def lsqr(A, b, alpha, system, tol, max_iter, xp):
 
     Solves ``min ||A~ P z - r0||`` for ``r0 = b~ - A~ x0`` and returns
     ``x0 + P z``. The warm start is dropped when it is worse than zero
-    (``||r0|| >= ||b~||``), as in PARLA. Stopping rule of LSQR with
+    (``||r0|| >= ||b~||``), as in PARLA. Each iteration reads ``A`` once
+    (:func:`bidiagonalization_step`). Stopping rule of LSQR with
     ``atol = btol = tol``, except that ``||A~ P||`` is taken as 1 (what the
     preconditioner makes it) instead of LSQR's Frobenius-norm estimate,
     which grows with the iterations and stops too early.
@@ -106,10 +126,6 @@ def lsqr(A, b, alpha, system, tol, max_iter, xp):
     if float(u1 @ u1 + u2 @ u2) >= float(b @ b):
         x0 = xp.zeros_like(x0)
         u1, u2 = b.copy(), xp.zeros(A.shape[1])
-
-    def matvec(z):
-        y = P @ z
-        return A @ y, sqrt_alpha * y
 
     def rmatvec(v1, v2):
         return P.T @ (A.T @ v1 + sqrt_alpha * v2)
@@ -132,12 +148,13 @@ def lsqr(A, b, alpha, system, tol, max_iter, xp):
     n_iter = 0
     while n_iter < max_iter:
         n_iter += 1
-        Av1, Av2 = matvec(v)
-        u1, u2 = Av1 - alfa * u1, Av2 - alfa * u2
+        y = P @ v
+        u1, g = bidiagonalization_step(A, y, u1, alfa, xp)
+        u2 = sqrt_alpha * y - alfa * u2
         beta = math.sqrt(float(u1 @ u1 + u2 @ u2))
         if beta > 0:
             u1, u2 = u1 / beta, u2 / beta
-            v = rmatvec(u1, u2) - beta * v
+            v = P.T @ (g / beta + sqrt_alpha * u2) - beta * v
             alfa = float(xp.linalg.norm(v))
             if alfa > 0:
                 v = v / alfa
