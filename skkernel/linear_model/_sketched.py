@@ -53,6 +53,11 @@ def check_weights(sample_weight, n_samples):
     return check_sample_weight(weights, n_samples)
 
 
+def _on_backend(a, backend):
+    """The array on the backend's device (no round trip for cupy input)."""
+    return to_device(a, "cupy") if backend == "cupy" else to_cpu(a)
+
+
 def _auto_sketch_factor(solver, sketch):
     """Rows of the sketch per feature when ``sketch_size="auto"``."""
     if solver == "sketch_and_solve" or sketch == "gaussian":
@@ -339,7 +344,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
 
     def _fit_full(self, X, y, sample_weight, solver, backend):
         xp, _ = get_array_module(backend)
-        X, y = to_device(to_cpu(X), backend), to_device(to_cpu(y), backend)
+        X, y = _on_backend(X, backend), _on_backend(y, backend)
         n, d = X.shape
         w = xp.asarray(check_weights(sample_weight, n))
         if self.fit_intercept:
@@ -494,8 +499,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         stream = self._stream
         operator = stream["operator"]
         xp = operator.xp
-        X = to_device(to_cpu(X), operator.backend)
-        y = to_device(to_cpu(y), operator.backend)
+        X, y = _on_backend(X, operator.backend), _on_backend(y, operator.backend)
         w = xp.asarray(check_weights(sample_weight, X.shape[0]))
         root = xp.sqrt(w)
         block = xp.concatenate([root[:, None] * X, root[:, None], (root * y)[:, None]],

@@ -119,10 +119,10 @@ class SparseSignSketch(SketchOperator):
         rows = xp.arange(row_offset, row_offset + n_rows, dtype=xp.int64)
         pos, sign = self.positions(rows)
         cols = xp.repeat(xp.arange(n_rows, dtype=xp.int64), self.nnz)
-        return self.xsp.csr_matrix(
+        return self.xsp.coo_matrix(
             (self.scale * sign.ravel(), (pos.ravel(), cols)),
             shape=(self.sketch_size, n_rows),
-        )
+        ).tocsr()
 
     def apply(self, A, row_offset=0):
         if self.backend == "numba":
