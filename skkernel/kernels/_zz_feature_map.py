@@ -3,6 +3,7 @@
 import functools
 import inspect
 import numbers
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -111,8 +112,10 @@ class ZZFeatureMapKernel:
         state construction (default for CPU input); ``"cupy"``: the
         reference on the GPU (cuBLAS products).
     n_jobs : int, default=None
-        Threads for numba and BLAS during a call (``-1``: all); the
-        previous counts are restored afterwards.
+        Threads during a call (``-1``: all; ``None``: numba's current
+        count): numba's for the states, Python threads each running
+        single-threaded BLAS for the Gram products. Thread settings are
+        restored afterwards.
     verbose : int, default=0
         Show a progress bar over the row blocks when positive.
 
@@ -281,10 +284,9 @@ class ZZFeatureMapKernel:
                     f"{Y.shape[1]}; both must have the same number."
                 )
             symmetric = Y.shape == X.shape and np.array_equal(X, Y)
-        n_cols = X.shape[0] if symmetric else Y.shape[0]
-        work = X.shape[0] * n_cols * 2 ** X.shape[1]
-        with _compute_threads(self.n_jobs, work):
-            K = _fidelity_gram(X, None if symmetric else Y, spec, self.verbose)
+        with _compute_threads(self.n_jobs) as n_threads:
+            K = _fidelity_gram(X, None if symmetric else Y, spec, self.verbose,
+                               n_threads)
             K = _apply_noise_model(K, spec, X.shape[1], symmetric,
                                    self.random_state)
         return to_device(K, "cupy") if on_gpu else to_cpu(K)
@@ -385,26 +387,23 @@ def _check_samples(X, name):
 
 @functools.cache
 def _blas_controller():
-    from scipy.linalg import blas  # noqa: F401  (load scipy's BLAS first)
-
     return ThreadpoolController()
 
 
 @contextmanager
-def _compute_threads(n_jobs, work=None):
-    """numba and BLAS thread counts for the duration of a call.
+def _compute_threads(n_jobs):
+    """numba threads from ``n_jobs``, BLAS on one thread, for one call.
 
-    ``n_jobs`` sets both. Without it, small products (``work`` complex
-    multiply-adds) run on one BLAS thread: waking the pool costs more than
-    it saves there, and far more on a busy machine.
+    The Gram products are split across Python threads (numpy's matmul
+    releases the GIL), each running single-threaded BLAS on its own column
+    range. That scales like threaded BLAS on an idle machine and degrades
+    gracefully on a busy one, where BLAS's own threads wait on each other
+    (measured: 15x slower on an oversubscribed 2-core machine).
     """
-    with numba_threads(n_jobs) as n_threads:
-        if n_jobs is None and (work is None or work >= _THREADED_GEMM_WORK):
-            yield n_threads
-        else:
-            limit = n_threads if n_jobs is not None else 1
-            with _blas_controller().limit(limits=limit, user_api="blas"):
-                yield n_threads
+    with numba_threads(n_jobs) as n_threads, _blas_controller().limit(
+        limits=1, user_api="blas"
+    ):
+        yield n_threads
 
 
 def _plan_memory(spec, n_qubits, n_rows, n_cols, held, block_states):
@@ -418,7 +417,8 @@ def _plan_memory(spec, n_qubits, n_rows, n_cols, held, block_states):
     size = 2**n_qubits
     budget = int(get_config()["working_memory"] * _MIB)
     fixed = 16 * size * held
-    per_row = 32 * n_cols  # the block's complex overlaps and their moduli
+    # The block's complex overlaps and their moduli, and its conjugated states.
+    per_row = 32 * n_cols + 16 * size
     if block_states:
         per_row += 16 * size
     if spec.backend == "numba":
@@ -428,7 +428,7 @@ def _plan_memory(spec, n_qubits, n_rows, n_cols, held, block_states):
     else:
         n_terms = n_qubits + len(entangler_pairs(spec.entanglement, n_qubits))
         fixed += 16 * n_terms * size  # parity matrix (and its integer source)
-        per_row += 96 * size  # phases, diagonal, transform, conjugated copy
+        per_row += 80 * size  # phases, diagonal and transform temporaries
     needed = fixed + max(per_row, 1)
     if needed > budget:
         raise MemoryError(
@@ -476,7 +476,7 @@ class _StateBuilder:
         return states
 
 
-def _fidelity_gram(X, Y, spec, verbose):
+def _fidelity_gram(X, Y, spec, verbose, n_threads=1):
     """Exact ``|<Phi(x)|Phi(y)>|^2`` for all rows; ``Y=None`` means ``X, X``."""
     xp, _ = get_array_module(spec.backend)
     symmetric = Y is None
@@ -487,16 +487,21 @@ def _fidelity_gram(X, Y, spec, verbose):
     if symmetric:
         # Several row blocks let the products skip the lower triangle.
         block = min(block, max(_SYMMETRIC_BLOCK, -(-n_x // 8)))
+    threaded = (spec.backend != "cupy" and n_threads > 1
+                and n_x * n_y * 2**n_qubits >= _THREADED_GEMM_WORK)
     builder = _StateBuilder(spec, n_qubits)
     K = xp.empty((n_x, n_y))
-    with progress_bar(n_x + n_y, "ZZFeatureMapKernel", verbose) as bar:
+    with progress_bar(n_x + n_y, "ZZFeatureMapKernel", verbose) as bar, \
+            ThreadPoolExecutor(n_threads if threaded else 1) as pool:
+        parts = n_threads if threaded else 1
         right = builder.build(to_device(columns, spec.backend), block, bar)
         if symmetric:
             for start in range(0, n_x, block):
                 stop = min(start + block, n_x)
                 # Blocks on and right of the diagonal; the rest is mirrored.
-                upper = _squared_overlaps(right[start:stop], right[start:], xp)
-                K[start:stop, start:] = upper
+                upper = K[start:stop, start:]
+                _squared_overlaps(right[start:stop], right[start:], upper, xp,
+                                  pool, parts)
                 K[stop:, start:stop] = upper[:, stop - start:].T
                 square = K[start:stop, start:stop]
                 lower = xp.tril_indices(stop - start, -1)
@@ -510,22 +515,24 @@ def _fidelity_gram(X, Y, spec, verbose):
             for start in range(0, n_x, block):
                 stop = min(start + block, n_x)
                 rows = builder.build_into(X_dev[start:stop], left[: stop - start])
-                K[start:stop] = _squared_overlaps(rows, right, xp)
+                _squared_overlaps(rows, right, K[start:stop], xp, pool, parts)
                 bar.update(stop - start)
     return xp.clip(K, 0.0, 1.0, out=K)
 
 
-def _squared_overlaps(left, right, xp):
-    """``|conj(left) @ right.T|^2`` without copying either operand on the CPU."""
-    if xp is np:
-        from scipy.linalg.blas import zgemm
+def _squared_overlaps(left, right, out, xp, pool, parts):
+    """``out = |conj(left) @ right.T|^2``, columns split into ``parts`` tasks."""
+    left_conj = xp.conj(left)
+    bounds = [round(i * right.shape[0] / parts) for i in range(parts + 1)]
 
-        # Row-major (m, d) arrays are column-major (d, m): BLAS conjugate-
-        # transposes ``left`` itself instead of numpy making a conj copy.
-        overlap = zgemm(1.0, left.T, right.T, trans_a=2)
+    def columns(first, last):
+        overlap = left_conj @ right[first:last].T
+        out[:, first:last] = overlap.real**2 + overlap.imag**2
+
+    if parts == 1:
+        columns(0, right.shape[0])
     else:
-        overlap = xp.conj(left) @ right.T
-    return overlap.real**2 + overlap.imag**2
+        list(pool.map(columns, bounds[:-1], bounds[1:]))
 
 
 def _apply_noise_model(K, spec, n_qubits, symmetric, random_state):

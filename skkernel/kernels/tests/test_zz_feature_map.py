@@ -11,6 +11,7 @@ from sklearn.svm import SVC
 import skkernel
 from skkernel.backend import to_cpu, to_device
 from skkernel.kernels import ZZFeatureMapKernel
+from skkernel.kernels import _zz_feature_map as zz_feature_map_module
 from skkernel.kernels._zz_statevector import (
     entangler_pairs,
     parity_matrix,
@@ -120,11 +121,18 @@ def test_gram_properties():
     np.testing.assert_allclose(kernel(X, X[:3]), K[:, :3], atol=1e-14)
 
 
+@pytest.mark.parametrize("threaded", [False, True])
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
-def test_row_blocks_under_small_memory_budget(backend):
+def test_row_blocks_under_small_memory_budget(backend, threaded, monkeypatch):
     X, Y = data(40, 6), data(25, 6, seed=1)
-    kernel = ZZFeatureMapKernel(backend=backend)
-    K_full, K_cross = kernel(X), kernel(X, Y)
+    K_full = ZZFeatureMapKernel(backend=backend, n_jobs=1)(X)
+    K_cross = ZZFeatureMapKernel(backend=backend, n_jobs=1)(X, Y)
+    if threaded:
+        # Split every product over two threads, however small.
+        monkeypatch.setattr(zz_feature_map_module, "_THREADED_GEMM_WORK", 0)
+    kernel = ZZFeatureMapKernel(backend=backend, n_jobs=2)
+    np.testing.assert_allclose(kernel(X), K_full, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(kernel(X, Y), K_cross, rtol=0, atol=1e-14)
     # Enough for the held states and a few rows: many blocks.
     with skkernel.config_context(working_memory=0.35):
         K_blocks, K_cross_blocks = kernel(X), kernel(X, Y)
