@@ -104,7 +104,7 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
     backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
         Backend of the kernel computation.
     n_jobs : int, default=None
-        Threads for the kernel computation (numba and BLAS).
+        Threads for the kernel computation (see ``ZZFeatureMapKernel``).
     verbose : int, default=0
         Progress bar over the kernel computation when positive.
 
