@@ -92,7 +92,7 @@ def _solve_small(A, b, weights, p, max_iter, tol):
 
 
 class LewisWeightRegression(RegressorMixin, BaseEstimator):
-    """l_p regression on a few rows sampled by their Lewis weights.
+    """Regression in the l_p norm on a few rows sampled by Lewis weights.
 
     Minimises ``sum_i w_i |y_i - x_i^T coef - intercept|^p`` (``p >= 1``;
     ``p = 1`` is least absolute deviations, the median regression) by
@@ -194,8 +194,8 @@ class LewisWeightRegression(RegressorMixin, BaseEstimator):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(5000, 3)
     >>> y = X @ [1.0, 2.0, 3.0] + rng.laplace(size=5000)
-    >>> reg = LewisWeightRegression(p=1, random_state=0).fit(X, y)
-    >>> np.round(reg.coef_, 1)
+    >>> reg = LewisWeightRegression(p=1, sample_size=1000, random_state=0)
+    >>> np.round(reg.fit(X, y).coef_, 1)
     array([1., 2., 3.])
     """
 

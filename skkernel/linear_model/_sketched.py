@@ -157,7 +157,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
     --------
     sklearn.linear_model.LinearRegression : Exact least squares.
     sklearn.linear_model.Ridge : Exact ridge regression.
-    LewisWeightRegression : l_p regression by row sampling.
+    LewisWeightRegression : The l_p version, by row sampling.
 
     Notes
     -----

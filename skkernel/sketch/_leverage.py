@@ -202,7 +202,7 @@ def lewis_weights(A, p, *, max_iter=30, tol=1e-8, backend="auto"):
     See Also
     --------
     approximate_leverage_scores : The ``p = 2`` case.
-    skkernel.linear_model.LewisWeightRegression : l_p regression with them.
+    skkernel.linear_model.LewisWeightRegression : Regression with them.
 
     References
     ----------
@@ -253,7 +253,7 @@ def linf_sketch_size(n_samples, n_features, eps=0.5, delta=0.01):
 
     See Also
     --------
-    skkernel.linear_model.SketchedLinearRegression
+    skkernel.linear_model.SketchedLinearRegression : Sketch-and-solve with it.
 
     References
     ----------
@@ -263,7 +263,7 @@ def linf_sketch_size(n_samples, n_features, eps=0.5, delta=0.01):
     Examples
     --------
     >>> from skkernel.sketch import linf_sketch_size
-    >>> linf_sketch_size(10**6, 10) > 10**6
+    >>> linf_sketch_size(10**6, 100) > 10**6
     True
     """
     check_scalar(n_samples, "n_samples", numbers.Integral, min_val=1)

@@ -404,7 +404,11 @@ def sketch(A, sketch_size, kind="sparse_sign", *, nnz_per_col=8, transform="dct"
 
     See Also
     --------
-    gaussian_sketch, srht, countsketch, sparse_sign, leverage_score_sampling
+    gaussian_sketch : Dense Gaussian sketch.
+    srht : Subsampled randomized trigonometric/Hadamard transform.
+    countsketch : One nonzero per column.
+    sparse_sign : A few nonzeros per column.
+    leverage_score_sampling : Row sampling by leverage scores.
 
     Notes
     -----
@@ -529,8 +533,10 @@ def srht(A, sketch_size, *, transform="dct", random_state=None, backend="auto"):
 
 
 def countsketch(A, sketch_size, *, random_state=None, backend="auto"):
-    """CountSketch ``S @ A``: each row of ``A`` is added, with a random sign,
-    to one random row of the sketch.
+    """CountSketch ``S @ A``: each row of ``A`` goes to one random bucket.
+
+    Row ``i`` of ``A`` is added, with a random sign, to one random row of the
+    sketch.
 
     Parameters
     ----------
