@@ -20,7 +20,9 @@ Cases:
   the combinatorial Laplacian.
 * ``speed-3000``: the whole ``fit_transform`` at HeatGeo's defaults
   (``knn=5``, t=10, normalized Laplacian, 2-D SGD MDS) on a 3-D Swiss roll.
-* ``landmarks-20000``: ours only, 1000 landmarks.
+* ``landmarks-20000``: ours only, 500 landmarks, combinatorial Laplacian;
+  quality on a 2,000-sample subset of the embedding and on 500 new samples
+  placed by ``transform``.
 
 Usage::
 
@@ -48,6 +50,8 @@ from skkernel.manifold._datasets import (
     tree_geodesic_distances,
 )
 
+LANDMARK_SETTING = {"n_neighbors": 10, "n_landmarks": 500, "laplacian": "combinatorial",
+                    "random_state": 0}
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_VENV = os.environ.get("HEATGEO_VENV", "/work/heatgeo-venv")
 
@@ -59,7 +63,7 @@ from heatgeo.embedding import HeatGeo
 src, dst, params = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 X = np.load(src)["X"]
 embed = params.pop("embed")
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 model = HeatGeo(**params)
 if embed:
     emb = model.fit_transform(X)
@@ -68,7 +72,7 @@ else:
     model.metric_computation(X)
     emb = np.zeros((X.shape[0], 0))
 elapsed = time.perf_counter() - start
-np.savez(dst, dist=model.dist, emb=emb, time=elapsed)
+np.savez(dst, dist=model.dist, emb=emb, time=elapsed, cpu=time.process_time() - cpu)
 """
 
 
@@ -96,7 +100,7 @@ def peer_python():
 
 
 def run_peer(python, X, params, embed):
-    """Run heatgeo.HeatGeo in its own environment; (time, dist, emb) or None."""
+    """Run heatgeo.HeatGeo in its own environment; (time, dist, emb, cpu) or None."""
     if python is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,14 +116,15 @@ def run_peer(python, X, params, embed):
                   file=sys.stderr)
             return None
         out = np.load(dst)
-        return float(out["time"]), out["dist"], out["emb"]
+        return float(out["time"]), out["dist"], out["emb"], float(out["cpu"])
 
 
 def run_ours(X, params):
+    """Fit ours; (wall seconds, fitted estimator, CPU seconds of all threads)."""
     est = HeatGeodesicEmbedding(**params)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     est.fit(X)
-    return time.perf_counter() - start, est
+    return time.perf_counter() - start, est, time.process_time() - cpu
 
 
 def machine():
@@ -153,8 +158,8 @@ def quality_cases(python, quick):
     for name, X, G in datasets:
         for label, peer_extra, our_extra in settings:
             peer = run_peer(python, X, {"knn": 10, "tau": 10, **peer_extra}, False)
-            t_ours, est = run_ours(X, {"n_neighbors": 10, "t": 10.0, "random_state": 0,
-                                       **our_extra})
+            t_ours, est, _ = run_ours(X, {"n_neighbors": 10, "t": 10.0,
+                                          "random_state": 0, **our_extra})
             record = {"case": f"quality-{name}-{label}", "n": X.shape[0],
                       "d": X.shape[1], "knn": 10, "t": 10, **machine()}
             if peer is not None:
@@ -180,17 +185,19 @@ def speed_case(python, quick):
     if peer is not None:
         p, s = distance_correlations(peer[1], G)
         pe, se = distance_correlations(pairwise_distances(peer[2]), G)
-        record.update(peer_time_s=round(peer[0], 3), peer_pearson=round(p, 4),
-                      peer_spearman=round(s, 4), peer_emb_pearson=round(pe, 4),
-                      peer_emb_spearman=round(se, 4))
-    t_ours, est = run_ours(X, {"n_neighbors": 5, "random_state": 0})
+        record.update(peer_time_s=round(peer[0], 3), peer_cpu_s=round(peer[3], 3),
+                      peer_pearson=round(p, 4), peer_spearman=round(s, 4),
+                      peer_emb_pearson=round(pe, 4), peer_emb_spearman=round(se, 4))
+    t_ours, est, cpu_ours = run_ours(X, {"n_neighbors": 5, "random_state": 0})
     p, s = distance_correlations(est.dissimilarity_, G)
     pe, se = distance_correlations(pairwise_distances(est.embedding_), G)
-    record.update(ours_time_s=round(t_ours, 3), ours_pearson=round(p, 4),
-                  ours_spearman=round(s, 4), ours_emb_pearson=round(pe, 4),
-                  ours_emb_spearman=round(se, 4))
+    record.update(ours_time_s=round(t_ours, 3), ours_cpu_s=round(cpu_ours, 3),
+                  ours_pearson=round(p, 4), ours_spearman=round(s, 4),
+                  ours_emb_pearson=round(pe, 4), ours_emb_spearman=round(se, 4),
+                  ours_order=est.order_)
     if peer is not None:
         record["speedup"] = round(peer[0] / t_ours, 2)
+        record["cpu_ratio"] = round(peer[3] / cpu_ours, 2)
     record["load_1min_after"] = round(os.getloadavg()[0], 2)
     emit(record)
 
@@ -202,8 +209,7 @@ def landmark_case(quick):
                                                        random_state=42)
     X, unrolled = X_all[:n], unrolled_all[:n]
     new_X, new_unrolled = X_all[n:], unrolled_all[n:]
-    t_ours, est = run_ours(X, {"n_neighbors": 10, "n_landmarks": 1000,
-                               "random_state": 0})
+    t_ours, est, cpu_ours = run_ours(X, LANDMARK_SETTING)
     landmarks = est.landmark_indices_
     G_landmarks = pairwise_distances(unrolled, unrolled[landmarks])
     p, s = _block_correlations(est.dissimilarity_, G_landmarks)
@@ -215,8 +221,9 @@ def landmark_case(quick):
     t_transform = time.perf_counter() - start
     pt, st = distance_correlations(pairwise_distances(new_emb),
                                    pairwise_distances(new_unrolled))
-    emit({"case": f"landmarks-{n}", "n": n, "d": X.shape[1], "n_landmarks": 1000,
-          "knn": 10, **machine(), "ours_time_s": round(t_ours, 3),
+    emit({"case": f"landmarks-{n}", "n": n, "d": X.shape[1],
+          **LANDMARK_SETTING, **machine(), "ours_time_s": round(t_ours, 3),
+          "ours_cpu_s": round(cpu_ours, 3),
           "ours_landmark_pearson": round(p, 4), "ours_landmark_spearman": round(s, 4),
           "ours_emb_pearson_2000": round(pe, 4), "ours_emb_spearman_2000": round(se, 4),
           "transform_500_time_s": round(t_transform, 3),
