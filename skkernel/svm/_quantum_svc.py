@@ -136,7 +136,7 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         Solver iterations of each one-vs-one problem.
     n_features_in_ : int
         Number of features (qubits).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, set only for DataFrame input.
 
     See Also
