@@ -72,7 +72,7 @@ def _worker_kernel(impl, n_qubits, n_samples, out_path):
         start = time.perf_counter()
         kernel(X[:3])
         first = time.perf_counter() - start
-        repeats = 5 if n_qubits <= 10 else 1
+        repeats = 5 if n_samples * 2**n_qubits <= 2**22 else 1
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
