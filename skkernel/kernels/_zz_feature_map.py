@@ -95,7 +95,8 @@ class ZZFeatureMapKernel:
         ``None`` gives the exact kernel. An int simulates measuring the
         all-zeros outcome ``shots`` times per entry:
         ``Binomial(shots, K) / shots``. For ``k(X)`` the upper triangle is
-        sampled and mirrored, and the diagonal is exactly 1.
+        sampled and mirrored and the diagonal set to 1 (before the PSD
+        projection of ``enforce_psd``, which moves it slightly).
     noise : float, default=0.0
         Strength ``p`` of a global depolarising channel on the
         compute-uncompute circuit: ``K -> (1 - p) K + p / 2^n``, applied
