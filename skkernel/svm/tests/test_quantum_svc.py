@@ -151,3 +151,22 @@ def test_integer_sample_weight_equals_repeated_rows():
                                               np.repeat(y, weights))
     np.testing.assert_allclose(weighted.decision_function(X_test),
                                repeated.decision_function(X_test), atol=1e-6)
+
+
+def test_explicit_pairs_and_custom_data_map_survive_clone(ad_hoc):
+    from sklearn.base import clone
+
+    X_train, y_train, X_test, _ = ad_hoc
+
+    def data_map(x):
+        return x[0] if len(x) == 1 else np.cos(x[0] - x[1])
+
+    clf = QuantumKernelSVC(entanglement=[(0, 1), (1, 0)], data_map=data_map)
+    twin = clone(clf)
+    assert twin.entanglement == [(0, 1), (1, 0)] and twin.data_map is data_map
+    kernel = ZZFeatureMapKernel(entanglement=[(0, 1), (1, 0)], data_map=data_map)
+    np.testing.assert_allclose(
+        twin.fit(X_train, y_train).decision_function(X_test),
+        SVC(kernel=kernel).fit(X_train, y_train).decision_function(X_test),
+        atol=1e-8,
+    )
