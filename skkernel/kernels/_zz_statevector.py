@@ -242,30 +242,41 @@ def _walsh_hadamard_inplace(row):
         h *= 2
 
 
-def _statevectors_loop(features, n_qubits, pairs, reps, alpha, out):
-    """Numba twin of :func:`statevectors_reference`, writing into ``out``."""
-    n_samples = features.shape[0]
-    size = 1 << n_qubits
-    norm = 2.0 ** (-n_qubits / 2.0)
-    for s in prange(n_samples):
-        weights = np.empty((n_qubits, n_qubits))
-        diagonal = np.empty(size, dtype=np.complex128)
-        _phase_diagonal(features[s, :n_qubits], features[s, n_qubits:], pairs,
-                        alpha, n_qubits, weights, diagonal)
-        row = out[s]
+@jit
+def _one_statevector(features, n_qubits, pairs, reps, alpha, norm, row):
+    """``row = (D(x) H)^reps |0>`` for one sample's data-map values."""
+    size = row.shape[0]
+    weights = np.empty((n_qubits, n_qubits))
+    diagonal = np.empty(size, dtype=np.complex128)
+    _phase_diagonal(features[:n_qubits], features[n_qubits:], pairs, alpha,
+                    n_qubits, weights, diagonal)
+    for b in range(size):
+        diagonal[b] *= norm  # D with the transform's normalisation
+        row[b] = diagonal[b]  # D H |0>
+    for _ in range(reps - 1):
+        _walsh_hadamard_inplace(row)
         for b in range(size):
-            diagonal[b] *= norm  # D with the transform's normalisation
-            row[b] = diagonal[b]  # D H |0>
-        for _ in range(reps - 1):
-            _walsh_hadamard_inplace(row)
-            for b in range(size):
-                row[b] *= diagonal[b]
+            row[b] *= diagonal[b]
+
+
+# Two drivers, not one function compiled twice: numba's cache keys entries by
+# function and signature only, so twin dispatchers would share one entry.
+@jit
+def _statevectors_serial(features, n_qubits, pairs, reps, alpha, out):
+    norm = 2.0 ** (-n_qubits / 2.0)
+    for s in range(features.shape[0]):
+        _one_statevector(features[s], n_qubits, pairs, reps, alpha, norm, out[s])
+
+
+@jit(parallel=True)
+def _statevectors_parallel(features, n_qubits, pairs, reps, alpha, out):
+    norm = 2.0 ** (-n_qubits / 2.0)
+    for s in prange(features.shape[0]):
+        _one_statevector(features[s], n_qubits, pairs, reps, alpha, norm, out[s])
 
 
 # Threads pay off only when a call has enough amplitudes to build; below that,
 # waking the pool costs more than it saves (and hurts on a busy machine).
-_statevectors_serial = jit(_statevectors_loop)
-_statevectors_parallel = jit(_statevectors_loop, parallel=True)
 PARALLEL_MIN_AMPLITUDES = 2**18
 
 
