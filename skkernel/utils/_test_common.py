@@ -33,8 +33,8 @@ WAIVERS = {
     "QuantumKernelSVC": {
         "check_sample_weight_equivalence_on_dense_data": (
             "its 30 features are 30 qubits (16 GiB per statevector, refused "
-            "by the memory budget), and libsvm's per-sample C is not row "
-            "repetition anyway (scikit-learn waives this check for SVC)"
+            "by the memory budget); weights as repeated rows are tested on "
+            "2 qubits in svm/tests (scikit-learn waives this check for SVC)"
         ),
     },
     "LewisWeightRegression": {
