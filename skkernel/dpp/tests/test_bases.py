@@ -212,3 +212,22 @@ def test_feature_map_basis_cupy_matches_numpy():
     gpu = FeatureMapBasis(_poly_features, pool, backend="cupy")
     np.testing.assert_allclose(gpu.leverage, ref.leverage, rtol=1e-8)
     np.testing.assert_allclose(np.abs(gpu._R), np.abs(ref._R), rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "basis",
+    [LegendreBasis(degree=4, dim=2, domain=(0.0, 2.0)), HermiteBasis(degree=3, dim=2),
+     TrigonometricBasis(degree=2, dim=2, index_set="tensor"),
+     LegendreBasis(degree=3, dim=3, index_set="hyperbolic_cross")],
+    ids=["legendre-2d", "hermite-2d", "trig-2d", "legendre-3d-hc"],
+)
+def test_multivariate_christoffel_sampler_gives_unbiased_gram(basis):
+    # Under rho_m with weights m / k_m, E[w psi psi^T] = I entrywise; this
+    # checks the mixture sampler of the tensor bases in several dimensions.
+    X = basis.sample_christoffel(20000, random_state=0)
+    Psi = basis.evaluate(X)
+    w = basis.optimal_weights(X)
+    terms = w[:, None, None] * Psi[:, :, None] * Psi[:, None, :]
+    se = terms.std(axis=0) / np.sqrt(X.shape[0])
+    error = np.abs(terms.mean(axis=0) - np.eye(basis.n_basis))
+    assert np.all(error <= 4.5 * se + 1e-12)

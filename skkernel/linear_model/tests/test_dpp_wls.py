@@ -257,3 +257,24 @@ def test_conditioning_failure_warns_and_keeps_best():
     with pytest.warns(UserWarning, match="keeping the best one"):
         est.fit_function(runge)
     assert est.n_resamples_ == 2
+
+
+def test_failed_fit_keeps_the_previous_fit():
+    X = np.linspace(-1, 1, 30)[:, None]
+    est = DPPWeightedLeastSquares(degree=5).fit(X, runge(X))
+    coef = est.coef_.copy()
+    with pytest.raises(ValueError, match="outside the domain"):
+        est.fit(3 * X, runge(X))
+    np.testing.assert_array_equal(est.coef_, coef)
+    assert est.n_features_in_ == 1
+
+
+def test_sample_design_follows_the_fitted_dimension():
+    X = np.random.RandomState(0).uniform(-1, 1, (40, 2))
+    est = DPPWeightedLeastSquares(degree=2, random_state=0).fit(X, X[:, 0] * X[:, 1])
+    points, weights = est.sample_design(12)
+    assert points.shape == (12, 2)
+    np.testing.assert_allclose(weights, 6 / est.basis_.christoffel(points))
+    # fit_function starts afresh in dim (1 by default) and forgets names.
+    est.fit_function(runge)
+    assert est.n_features_in_ == 1 and est.design_points_.shape[1] == 1
