@@ -16,6 +16,12 @@ import numpy as np
 
 from ..backend import jit
 
+# A proposal whose residual is below this fraction of its norm lies (up to
+# rounding) in the span of the chosen points: a point already chosen on a
+# finite pool. Its acceptance probability is at most this floor, so refusing
+# it changes the law by less than that, and keeps Q orthonormal.
+_RELATIVE_FLOOR = 1e-10
+
 
 def chain_rule_reference(Psi, sq_norms, uniforms, Q, t):
     """Advance the chain rule over a stream of candidates (numpy).
@@ -51,7 +57,8 @@ def chain_rule_reference(Psi, sq_norms, uniforms, Q, t):
         basis = Q[:t]
         coef = Psi[c:stop] @ basis.T
         res_sq = sq_norms[c:stop] - np.einsum("ij,ij->i", coef, coef)
-        hits = np.flatnonzero(uniforms[c:stop] * sq_norms[c:stop] < res_sq)
+        hits = np.flatnonzero((uniforms[c:stop] * sq_norms[c:stop] < res_sq)
+                              & (res_sq > _RELATIVE_FLOOR * sq_norms[c:stop]))
         if hits.size == 0:
             c = stop
             continue
@@ -66,7 +73,7 @@ def chain_rule_reference(Psi, sq_norms, uniforms, Q, t):
 
 
 @jit
-def _chain_rule_kernel(Psi, sq_norms, uniforms, Q, t, accepted):
+def _chain_rule_kernel(Psi, sq_norms, uniforms, Q, t, accepted, floor):
     m = Q.shape[0]
     n_accepted = 0
     residual = np.empty(m)
@@ -81,7 +88,8 @@ def _chain_rule_kernel(Psi, sq_norms, uniforms, Q, t, accepted):
                 acc += Q[s, j] * Psi[c, j]
             coef[s] = acc
             proj_sq += acc * acc
-        if uniforms[c] * sq_norms[c] < sq_norms[c] - proj_sq:
+        res_sq = sq_norms[c] - proj_sq
+        if uniforms[c] * sq_norms[c] < res_sq and res_sq > floor * sq_norms[c]:
             for j in range(m):
                 residual[j] = Psi[c, j]
             for s in range(t):
@@ -110,7 +118,7 @@ def chain_rule_numba(Psi, sq_norms, uniforms, Q, t):
     accepted = np.empty(Q.shape[0], dtype=np.int64)
     n_accepted, t = _chain_rule_kernel(
         np.ascontiguousarray(Psi), np.ascontiguousarray(sq_norms),
-        np.ascontiguousarray(uniforms), Q, int(t), accepted,
+        np.ascontiguousarray(uniforms), Q, int(t), accepted, _RELATIVE_FLOOR,
     )
     return accepted[:n_accepted], t
 
