@@ -273,6 +273,11 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, to_cpu(X), to_cpu(y), dtype=np.float64,
                              reset=True)
         check_classification_targets(y)
+        if np.unique(y).size < 2:
+            raise ValueError(
+                "The number of classes has to be greater than one; got 1 class "
+                "in y."
+            )
         if sample_weight is not None:
             sample_weight = _check_fit_weights(sample_weight, X.shape[0])
         rng = check_random_state(self.random_state)

@@ -102,6 +102,8 @@ def test_bad_input_gets_clear_errors(ad_hoc):
         clf.predict(np.hstack([X_test, X_test[:, :1]]))
     with pytest.raises(ValueError, match="Input X contains NaN"):
         QuantumKernelSVC().fit(np.where(X_train > 6, np.nan, X_train), y_train)
+    with pytest.raises(ValueError, match="number of classes has to be greater"):
+        QuantumKernelSVC().fit(X_train, np.zeros(40))
     with pytest.raises(ValueError, match="sample_weight is zero for every sample"):
         QuantumKernelSVC().fit(X_train, y_train, sample_weight=np.zeros(40))
     for params, message in [
