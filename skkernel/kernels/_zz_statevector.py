@@ -1,4 +1,4 @@
-"""Closed-form statevectors of the ZZ feature map and their fidelity Gram matrix.
+"""Closed-form statevectors of the ZZ feature map.
 
 Notation (Havlicek et al., Nature 2019, in Qiskit's convention). Basis states
 are indexed by integers ``b`` with qubit ``i`` = bit ``i`` of ``b``
@@ -11,8 +11,8 @@ where ``H`` is the Hadamard transform on all qubits and ``D`` is diagonal::
 (``P(alpha * phi)`` on qubit ``i`` and ``CX P CX`` on each pair of the
 entangler map ``E``). The state is ``psi(x) = (D(x) H)^reps |0>``: the first
 ``H|0>`` is the uniform vector, every later one a fast Walsh-Hadamard
-transform. The kernel is ``K(x, z) = |<psi(x)|psi(z)>|^2``, one complex GEMM
-for a block of rows.
+transform. The kernel ``K(x, z) = |<psi(x)|psi(z)>|^2`` is then one complex
+GEMM per block of rows (see ``_zz_feature_map``).
 
 Two builders of the states share this module: the numpy/cupy reference (the
 phases as one GEMM of the data-map features with a 0/1 parity matrix, the
