@@ -112,7 +112,6 @@ def phase_features(X, pairs, data_map, xp=np):
     features : array of shape (n_samples, n_qubits + n_pairs)
         float64, C-contiguous.
     """
-    n_samples, n = X.shape
     # One data_map call per arity: samples and terms are stacked along the
     # second axis, which data_map treats column by column.
     parts = [_map_terms(data_map, X.T[None], xp)]  # (n_qubits, n_samples)
