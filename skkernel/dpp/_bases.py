@@ -17,26 +17,35 @@ import scipy.linalg
 from sklearn.utils import check_random_state
 
 from ..backend import get_array_module, resolve_backend, to_cpu, to_device
+from ._rejection_kernels import ratio_numba
 
 # ----------------------------------------------------------- univariate families
 
 
-def _rejection(ks, rng, family, draws_per_round=4):
+def _rejection(ks, rng, family, backend="numpy", draws_per_round=4):
     """One draw from ``phi_k^2 mu`` for every ``k`` in ``ks`` (exact rejection).
 
     ``family.propose(ks, rng)`` draws from a proposal law ``g_k``,
-    ``family.ratio(x, ks)`` is the density ratio ``phi_k^2 mu / g_k`` and
+    ``family.ratio(x, ks)`` is the density ratio ``phi_k^2 mu / g_k`` (its
+    numba twin in ``_rejection_kernels`` when ``backend="numba"``) and
     ``family.bound(ks)`` bounds it; a proposal is kept with probability
     ``ratio / bound``. Every pending item gets ``draws_per_round`` proposals
-    per round and keeps the first accepted one.
+    per round and keeps the first accepted one. Both backends consume the
+    same random numbers.
     """
+    if backend == "numpy":
+        ratio = family.ratio
+    else:
+        def ratio(x, k):
+            return ratio_numba(family.name, x, k)
+
     ks = np.asarray(ks, dtype=np.int64)
     out = np.empty(ks.shape[0])
     pending = np.arange(ks.shape[0])
     while pending.size:
         k = np.repeat(ks[pending], draws_per_round)
         x = family.propose(k, rng)
-        ok = rng.random_sample(k.size) * family.bound(k) < family.ratio(x, k)
+        ok = rng.random_sample(k.size) * family.bound(k) < ratio(x, k)
         ok = ok.reshape(-1, draws_per_round)
         x = x.reshape(-1, draws_per_round)
         hit = ok.any(axis=1)
@@ -337,10 +346,10 @@ class OrthonormalBasis:
             )
         return self.n_basis / k
 
-    def _propose(self, n, rng, law):
+    def _propose(self, n, rng, law, backend="numpy"):
         """``n`` i.i.d. draws as ``(points, pool indices or None, features)``."""
         if law == "christoffel":
-            X = self._christoffel_points(n, rng)
+            X = self._christoffel_points(n, rng, backend)
         else:
             X = self._measure_points(n, rng)
         return X, None, self._evaluate_checked(X)
@@ -574,11 +583,11 @@ class TensorProductBasis(OrthonormalBasis):
         )
         return self._from_reference(T)
 
-    def _christoffel_points(self, n, rng):
+    def _christoffel_points(self, n, rng, backend="numpy"):
         # rho_m is the uniform mixture over alpha of prod_i phi_{alpha_i}^2 mu_i:
         # pick a basis function, then each coordinate from its own density.
         rows = rng.randint(self.n_basis, size=n)
-        T = _rejection(self.multi_indices[rows].ravel(), rng, self._family)
+        T = _rejection(self.multi_indices[rows].ravel(), rng, self._family, backend)
         return self._from_reference(T.reshape(n, self.dim))
 
 
@@ -914,7 +923,7 @@ class FeatureMapBasis(OrthonormalBasis):
     def _evaluate_checked(self, X):
         return self.evaluate(X)
 
-    def _propose(self, n, rng, law):
+    def _propose(self, n, rng, law, backend="numpy"):
         if law == "christoffel":
             u = rng.random_sample(n) * self._cdf[-1]
             idx = np.minimum(np.searchsorted(self._cdf, u, side="right"),

@@ -140,9 +140,9 @@ def _check_n(n, basis):
     return int(n)
 
 
-def _chain_backend(backend):
-    # The chain rule is sequential and small (O(m^3 log m)); on a GPU run it
-    # stays on the host, where numba does it best.
+def _cpu_backend(backend):
+    # The chain rule and the rejection loops are sequential and small
+    # (O(m^3 log m)); on a GPU run they stay on the host, with numba.
     resolved = resolve_backend(backend)
     return "numpy" if resolved == "numpy" else "numba"
 
@@ -151,7 +151,7 @@ def _harmonic(k):
     return float(np.sum(1.0 / np.arange(1, k + 1))) if k > 0 else 0.0
 
 
-def _draw_projection_dpps(basis, n_dpp, rng, chain_rule):
+def _draw_projection_dpps(basis, n_dpp, rng, backend):
     """``n_dpp`` independent projection-DPP samples of ``m`` points each.
 
     Returns a list of ``(points, indices, features)`` triples. Proposals for
@@ -159,8 +159,9 @@ def _draw_projection_dpps(basis, n_dpp, rng, chain_rule):
     most runs); a sample that exhausts its share draws more on its own.
     """
     m = basis.n_basis
+    chain_rule = CHAIN_RULE[backend]
     count = int(1.3 * m * _harmonic(m)) + 8
-    X, idx, Psi = basis._propose(n_dpp * count, rng, "christoffel")
+    X, idx, Psi = basis._propose(n_dpp * count, rng, "christoffel", backend)
     uniforms = rng.random_sample(n_dpp * count)
     samples = []
     for r in range(n_dpp):
@@ -179,7 +180,7 @@ def _draw_projection_dpps(basis, n_dpp, rng, chain_rule):
             if t == m:
                 break
             extra = int(1.3 * m * _harmonic(m - t)) + 8
-            stream = (*basis._propose(extra, rng, "christoffel"),
+            stream = (*basis._propose(extra, rng, "christoffel", backend),
                       rng.random_sample(extra))
         samples.append(_stack(chosen_parts))
     return samples
@@ -206,37 +207,37 @@ def _optimal_weights(basis, Psi):
     return basis.n_basis / np.einsum("ij,ij->i", Psi, Psi)
 
 
-def _iid(basis, n, rng, chain_rule):
-    points, indices, Psi = basis._propose(n, rng, "christoffel")
+def _iid(basis, n, rng, backend):
+    points, indices, Psi = basis._propose(n, rng, "christoffel", backend)
     return _finish(points, indices, Psi, _optimal_weights(basis, Psi))
 
 
-def _projection(basis, n, rng, chain_rule):
-    points, indices, Psi = _draw_projection_dpps(basis, 1, rng, chain_rule)[0]
+def _projection(basis, n, rng, backend):
+    points, indices, Psi = _draw_projection_dpps(basis, 1, rng, backend)[0]
     return _finish(points, indices, Psi, _optimal_weights(basis, Psi))
 
 
-def _repeated(basis, n, rng, chain_rule):
+def _repeated(basis, n, rng, backend):
     m = basis.n_basis
-    parts = _draw_projection_dpps(basis, n // m, rng, chain_rule)
+    parts = _draw_projection_dpps(basis, n // m, rng, backend)
     if n % m:
-        parts.append(basis._propose(n % m, rng, "christoffel"))
+        parts.append(basis._propose(n % m, rng, "christoffel", backend))
     points, indices, Psi = _stack(parts)
     return _finish(points, indices, Psi, _optimal_weights(basis, Psi))
 
 
-def _volume(basis, n, rng, chain_rule):
-    parts = _draw_projection_dpps(basis, 1, rng, chain_rule)
+def _volume(basis, n, rng, backend):
+    parts = _draw_projection_dpps(basis, 1, rng, backend)
     if n > basis.n_basis:
         parts.append(basis._propose(n - basis.n_basis, rng, "measure"))
     points, indices, Psi = _permute(parts, rng)
     return _finish(points, indices, Psi, np.ones(n))
 
 
-def _generalized(basis, n, rng, chain_rule):
-    parts = _draw_projection_dpps(basis, 1, rng, chain_rule)
+def _generalized(basis, n, rng, backend):
+    parts = _draw_projection_dpps(basis, 1, rng, backend)
     if n > basis.n_basis:
-        parts.append(basis._propose(n - basis.n_basis, rng, "christoffel"))
+        parts.append(basis._propose(n - basis.n_basis, rng, "christoffel", backend))
     points, indices, Psi = _permute(parts, rng)
     return _finish(points, indices, Psi, _optimal_weights(basis, Psi))
 
@@ -254,8 +255,8 @@ def _sample(sampling, basis, n, random_state, backend):
     basis = _check_basis(basis)
     n = basis.n_basis if sampling == "projection_dpp" and n is None else n
     n = _check_n(n, basis)
-    chain_rule = CHAIN_RULE[_chain_backend(backend)]
-    return _SAMPLERS[sampling](basis, n, check_random_state(random_state), chain_rule)
+    return _SAMPLERS[sampling](basis, n, check_random_state(random_state),
+                               _cpu_backend(backend))
 
 
 def sample_iid_christoffel(basis, n_samples, random_state=None):
@@ -551,11 +552,11 @@ def sample_design(basis, n_samples, sampling="repeated_dpp", stability_threshold
         raise ValueError(f"max_resample must be an integer >= 0, got {max_resample!r}.")
     basis = _check_basis(basis)
     n = basis.n_basis if sampling == "projection_dpp" else _check_n(n_samples, basis)
-    chain_rule = CHAIN_RULE[_chain_backend(backend)]
+    cpu_backend = _cpu_backend(backend)
     rng = check_random_state(random_state)
     best = None
     for attempt in range(max_resample + 1):
-        design = _SAMPLERS[sampling](basis, n, rng, chain_rule)
+        design = _SAMPLERS[sampling](basis, n, rng, cpu_backend)
         design.n_resamples = attempt
         if best is None or design.gram_deviation < best.gram_deviation:
             best = design

@@ -231,3 +231,17 @@ def test_multivariate_christoffel_sampler_gives_unbiased_gram(basis):
     se = terms.std(axis=0) / np.sqrt(X.shape[0])
     error = np.abs(terms.mean(axis=0) - np.eye(basis.n_basis))
     assert np.all(error <= 4.5 * se + 1e-12)
+
+
+@pytest.mark.parametrize("family, lo, hi", [("legendre", -1, 1), ("hermite", -30, 30),
+                                            ("trigonometric", 0, 1)])
+def test_rejection_ratio_kernels_match_numpy(family, lo, hi):
+    from skkernel.dpp._bases import _FAMILIES
+    from skkernel.dpp._rejection_kernels import ratio_numba
+
+    rng = np.random.RandomState(0)
+    x = rng.uniform(lo, hi, 500)
+    ks = rng.randint(0, 40, 500)
+    reference = _FAMILIES[family].ratio(x, ks)
+    np.testing.assert_allclose(ratio_numba(family, x, ks), reference,
+                               rtol=1e-10, atol=1e-300)

@@ -25,10 +25,8 @@ from skkernel.dpp._samplers import _draw_projection_dpps
 
 def _dpp_samples(basis, n_samples, seed, backend="numba"):
     """``n_samples`` independent DPP samples as an array (n_samples, m, dim)."""
-    from skkernel.dpp._chain_rule import CHAIN_RULE
-
     draws = _draw_projection_dpps(basis, n_samples, np.random.RandomState(seed),
-                                  CHAIN_RULE[backend])
+                                  backend)
     return np.stack([d[0] for d in draws]), [d[1] for d in draws]
 
 
