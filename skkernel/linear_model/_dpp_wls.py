@@ -69,9 +69,10 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the designs. An int gives the same design on every backend.
     backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
-        ``"numpy"``: the readable reference chain rule; ``"numba"``: the
-        compiled chain rule (default on CPU); ``"cupy"``: pool
-        orthonormalisation of a callable ``basis`` on the GPU.
+        ``"numpy"``: the readable reference samplers; ``"numba"``: compiled
+        chain rule and rejection kernels (default on CPU), same designs;
+        ``"cupy"``: pool orthonormalisation of a callable ``basis`` (and in
+        :meth:`select`) on the GPU, sampling with numba on the host.
 
     Attributes
     ----------
