@@ -327,3 +327,14 @@ def test_backends_agree_at_sixteen_qubits():
         np.testing.assert_allclose(ZZFeatureMapKernel(backend="numba", reps=3)(*args),
                                    ZZFeatureMapKernel(backend="numpy", reps=3)(*args),
                                    rtol=0, atol=1e-10)
+
+
+def test_parallel_numba_driver_matches_serial(monkeypatch):
+    from skkernel.kernels import _zz_statevector
+
+    X = data(9, 7)
+    serial = ZZFeatureMapKernel(reps=3).statevectors(X)
+    monkeypatch.setattr(_zz_statevector, "PARALLEL_MIN_AMPLITUDES", 0)
+    parallel = ZZFeatureMapKernel(reps=3).statevectors(X)
+    np.testing.assert_array_equal(parallel, serial)
+    assert _zz_statevector._statevectors_parallel.signatures
