@@ -8,9 +8,11 @@ from sklearn.utils import check_random_state
 from skkernel.datasets import make_ad_hoc
 
 
-def paper_expectation(X, unitary):
+def paper_expectation(X, unitary, pairs=None):
     """<Phi|V^dag Z..Z V|Phi> with the paper's kron-ordered matrices."""
     n = X.shape[1]
+    if pairs is None:
+        pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
     Z = np.diag([1.0, -1.0])
     H1 = np.array([[1, 1], [1, -1]]) / np.sqrt(2)
 
@@ -27,8 +29,7 @@ def paper_expectation(X, unitary):
     values = []
     for x in X:
         exponent = sum(x[i] * Zs[i] for i in range(n)) + sum(
-            (np.pi - x[i]) * (np.pi - x[j]) * Zs[i] * Zs[j]
-            for i in range(n) for j in range(i + 1, n)
+            (np.pi - x[i]) * (np.pi - x[j]) * Zs[i] * Zs[j] for i, j in pairs
         )
         U = np.diag(np.exp(1j * exponent))  # the paper's exp(+i phi Z)
         psi = U @ H @ U @ H @ np.eye(2**n)[0]
@@ -37,10 +38,13 @@ def paper_expectation(X, unitary):
     return np.array(values)
 
 
-@pytest.mark.parametrize("n_qubits", [2, 3])
-def test_labels_match_the_paper_construction(n_qubits):
-    X_train, y_train, X_test, y_test = make_ad_hoc(15, 5, n_qubits=n_qubits,
-                                                   gap=0.3, random_state=7)
+@pytest.mark.parametrize("n_qubits, entanglement, pairs", [
+    (2, "full", None), (3, "full", None), (3, "linear", [(0, 1), (1, 2)]),
+])
+def test_labels_match_the_paper_construction(n_qubits, entanglement, pairs):
+    X_train, y_train, X_test, y_test = make_ad_hoc(
+        15, 5, n_qubits=n_qubits, gap=0.3, random_state=7, entanglement=entanglement
+    )
     # The generator's first draw is V; the kron order (qubit 0 most
     # significant, as in the paper and Qiskit's ad_hoc_data) is permuted
     # relative to our little-endian states, which a bit-reversal fixes.
@@ -49,7 +53,7 @@ def test_labels_match_the_paper_construction(n_qubits):
     reverse = np.array([int(format(b, f"0{n_qubits}b")[::-1], 2) for b in range(size)])
     V_paper = V[np.ix_(reverse, reverse)]
     for X, y in [(X_train, y_train), (X_test, y_test)]:
-        expectation = paper_expectation(X, V_paper)
+        expectation = paper_expectation(X, V_paper, pairs)
         assert np.all(np.abs(expectation) > 0.3)
         np.testing.assert_array_equal(y, (expectation < 0).astype(int))
 
