@@ -132,7 +132,9 @@ def _chebyshev_step(indptr, indices, data, alpha, beta, gamma, T_cur, T_prev,
             for c in range(width):
                 acc[c] += w * T_cur[j, c]
         for c in range(width):
-            v = alpha * acc[c] + beta * T_cur[i, c] - gamma * T_prev[i, c]
+            v = alpha * acc[c] + beta * T_cur[i, c]
+            if gamma != 0.0:  # the first step writes into an uninitialised buffer
+                v -= gamma * T_prev[i, c]
             T_prev[i, c] = v
             for s in range(n_t):
                 out[s, i, c] += coef[s] * v
@@ -148,7 +150,7 @@ def heat_kernel_chebyshev_numba(L, X0, ts, phi, order):
         np.multiply(T_prev, 0.5 * coeffs[s, 0], out=out[s])
     if order == 0:
         return list(out)
-    T_cur = np.zeros_like(T_prev)
+    T_cur = np.empty_like(T_prev)
     indptr, indices, data = L.indptr, L.indices, L.data
     _chebyshev_step(indptr, indices, data, 1.0 / phi, -1.0, 0.0, T_prev, T_cur,
                     coeffs[:, 1].copy(), out)

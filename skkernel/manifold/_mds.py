@@ -43,7 +43,6 @@ def classical_mds(D, n_components, random_state):
     B = -0.5 * D**2
     B -= B.mean(axis=0)[None, :]
     B -= B.mean(axis=1)[:, None]
-    B = 0.5 * (B + B.T)
     k = min(n_components, m)
     if m <= 50 or k >= m - 1:
         lam, V = eigh(B, subset_by_index=[m - k, m - 1])
