@@ -245,3 +245,12 @@ def test_rejection_ratio_kernels_match_numpy(family, lo, hi):
     reference = _FAMILIES[family].ratio(x, ks)
     np.testing.assert_allclose(ratio_numba(family, x, ks), reference,
                                rtol=1e-10, atol=1e-300)
+
+
+def test_trigonometric_domain_is_one_period():
+    basis = TrigonometricBasis(degree=3, domain=(0.0, 2.0))
+    # Both ends of the period are in the domain and give the same values.
+    np.testing.assert_allclose(basis.evaluate(np.array([[0.0]])),
+                               basis.evaluate(np.array([[2.0]])), atol=1e-12)
+    with pytest.raises(ValueError, match=r"outside the domain \[0, 2\]"):
+        basis.evaluate(np.array([[2.5]]))

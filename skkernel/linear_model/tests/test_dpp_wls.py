@@ -278,3 +278,24 @@ def test_sample_design_follows_the_fitted_dimension():
     # fit_function starts afresh in dim (1 by default) and forgets names.
     est.fit_function(runge)
     assert est.n_features_in_ == 1 and est.design_points_.shape[1] == 1
+
+
+def test_design_size_not_a_multiple_of_m_and_iid_selection():
+    est = DPPWeightedLeastSquares(degree=4, n_samples=23, stability_threshold=None,
+                                  random_state=0).fit_function(runge)
+    assert est.n_samples_ == 23 and est.weights_.shape == (23,)
+    pool = np.linspace(-1, 1, 300)[:, None]
+    iid = DPPWeightedLeastSquares(degree=4, sampling="iid_christoffel",
+                                  random_state=0)
+    rows, sw = iid.select(pool, 40)
+    assert rows.shape == (40,) and np.all(sw > 0)
+
+
+def test_cupy_without_gpu_is_a_clear_error(monkeypatch):
+    from skkernel.backend import _backend
+
+    monkeypatch.setattr(_backend, "_cupy_usable", lambda: False)
+    est = DPPWeightedLeastSquares(backend="cupy")
+    with pytest.raises(RuntimeError, match=r"backend='cupy' needs cupy"):
+        est.fit_function(runge)
+    assert not hasattr(est, "coef_")
