@@ -49,7 +49,8 @@ def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
     if np.any(sample_weight < 0):
         raise ValueError("sample_weight must be non-negative.")
     if not np.any(sample_weight > 0):
-        raise ValueError("sample_weight must have at least one positive entry.")
+        raise ValueError("sample_weight must not be all zero: at least one weight "
+                         "must be positive.")
     return sample_weight
 
 
