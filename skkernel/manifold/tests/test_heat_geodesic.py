@@ -253,3 +253,33 @@ def test_transform_checks_features(roll):
     est = HeatGeodesicEmbedding(random_state=0).fit(roll)
     with pytest.raises(ValueError, match="3 features"):
         est.transform(np.zeros((2, 4)))
+
+
+def test_transform_with_heat_weights_and_harnack(roll):
+    est = HeatGeodesicEmbedding(preset="sne", t=1.0, harnack=0.5, n_landmarks=40,
+                                random_state=0).fit(roll)
+    new = est.transform(roll[:5] + 0.05)
+    assert new.shape == (5, 2) and np.all(np.isfinite(new))
+    np.testing.assert_array_equal(est.transform(roll[:5]), est.embedding_[:5])
+
+
+def test_pca_reduction_and_plain_knn_graph():
+    X = np.random.RandomState(0).randn(120, 60)
+    est = HeatGeodesicEmbedding(n_pca=10, decay=None, random_state=0).fit(X)
+    assert est._pca.n_components_ == 10
+    assert set(np.unique(est.affinity_.data)) <= {0.5, 1.0}
+    assert est.transform(X[:3] + 0.01).shape == (3, 2)
+
+
+def test_verbose_and_n_jobs(roll, capsys):
+    est = HeatGeodesicEmbedding(verbose=1, n_jobs=1, random_state=0).fit(roll)
+    assert est.embedding_.shape == (150, 2)
+
+
+@pytest.mark.parametrize("weights", ["inverse_square", "heat"])
+def test_stress_weights_numba_matches_numpy(roll, weights):
+    kw = dict(n_neighbors=8, mds_weights=weights, random_state=0, n_landmarks=30)
+    a = HeatGeodesicEmbedding(backend="numpy", **kw).fit(roll)
+    b = HeatGeodesicEmbedding(backend="numba", **kw).fit(roll)
+    np.testing.assert_allclose(a.dissimilarity_, b.dissimilarity_, atol=1e-9)
+    assert np.all(np.isfinite(b.embedding_))
