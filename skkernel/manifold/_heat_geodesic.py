@@ -15,7 +15,7 @@ from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._config import get_config
-from ..backend import numba_threads, resolve_backend
+from ..backend import is_cupy_array, numba_threads, resolve_backend, to_cpu, to_device
 from ..utils import draw_seed, progress_bar
 from ..utils._validation import check_options, fit_transaction
 from ._distances import heat_geodesic_numba, heat_geodesic_reference, triplet_denoise
@@ -311,9 +311,10 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
     @fit_transaction
     def _fit(self, X):
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
-        self._check_params(X.shape[0])
+        on_gpu = is_cupy_array(X)
         backend = resolve_backend(self.backend, X)
+        X = validate_data(self, to_cpu(X), dtype=np.float64, ensure_min_samples=1)
+        self._check_params(X.shape[0])
         rng = check_random_state(self.random_state)
         n = X.shape[0]
         with numba_threads(self.n_jobs):
@@ -370,7 +371,7 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         self.bandwidth_ = bandwidth
         self.backend_ = backend
         self._nn = nn
-        return embedding
+        return to_device(embedding, "cupy") if on_gpu else embedding
 
     def _check_params(self, n_samples):
         check_scalar(self.n_components, "n_components", numbers.Integral, min_val=1)
@@ -486,7 +487,8 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     def _heat_columns(self, heat, landmarks, t):
         n, m = heat.L.shape[0], landmarks.size
         budget = get_config()["working_memory"] * 2**20
-        width = int(max(1, min(m, budget // (4 * 8 * n))))
+        # About six (n, width) buffers live during one block's recursion.
+        width = int(max(1, min(m, budget // (6 * 8 * n))))
         starts = range(0, m, width)
         H = np.empty((n, m))
         with progress_bar(len(starts), "heat kernel", self.verbose) as bar:
@@ -560,7 +562,8 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             sample gets its ``embedding_`` row.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        on_gpu = is_cupy_array(X)
+        X = validate_data(self, to_cpu(X), dtype=np.float64, reset=False)
         X_graph = self._pca.transform(X) if self._pca is not None else X
         weights, exact = extension_weights(self._nn, X_graph, self.bandwidth_,
                                            self.n_neighbors, self.decay)
@@ -570,4 +573,4 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                               self.backend_ if self.backend_ != "cupy" else "numba")
         hit = exact >= 0
         out[hit] = self.embedding_[exact[hit]]
-        return out
+        return to_device(out, "cupy") if on_gpu else out

@@ -283,3 +283,16 @@ def test_stress_weights_numba_matches_numpy(roll, weights):
     b = HeatGeodesicEmbedding(backend="numba", **kw).fit(roll)
     np.testing.assert_allclose(a.dissimilarity_, b.dissimilarity_, atol=1e-9)
     assert np.all(np.isfinite(b.embedding_))
+
+
+@pytest.mark.gpu
+def test_cupy_input_gives_cupy_output(roll):
+    import cupy
+
+    est = HeatGeodesicEmbedding(n_neighbors=8, random_state=0)
+    Y = est.fit_transform(cupy.asarray(roll))
+    assert isinstance(Y, cupy.ndarray) and est.backend_ == "cupy"
+    ref = HeatGeodesicEmbedding(n_neighbors=8, random_state=0, backend="numpy")
+    ref.fit(roll)
+    np.testing.assert_allclose(est.dissimilarity_, ref.dissimilarity_, atol=1e-9)
+    assert isinstance(est.transform(cupy.asarray(roll[:3])), cupy.ndarray)
