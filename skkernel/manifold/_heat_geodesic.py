@@ -148,6 +148,9 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         Components of the affinity graph (a warning is raised above 1).
     affinity_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
         Symmetric affinity graph (zero diagonal).
+    bandwidth_ : ndarray of shape (n_samples,)
+        Alpha-decay bandwidth of each sample (distance to its ``k``-th
+        neighbour), reused by :meth:`transform`.
     power_, denoise_, mds_weights_ : float, float, str
         Resolved from ``preset``.
     backend_ : str
