@@ -16,7 +16,10 @@ Prints one JSON line per case:
   speed-up.
 
 Usage: ``python benchmarks/bench_sketched_regression.py [--quick] [--repeat R]
-[--only least_squares,linf,l1]``. Times are the best of ``R`` runs.
+[--only least_squares,linf,l1] [--threads T]``. Times are the best of ``R``
+runs. ``--threads 1`` pins BLAS and numba to one thread for every method: on a
+shared machine, threaded LAPACK suffers most from the other processes, and
+one thread each compares the algorithms rather than the scheduler.
 """
 
 import argparse
@@ -183,10 +186,19 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small sizes")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--only", default="least_squares,linf,l1")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS and numba threads for every method")
     args = parser.parse_args()
     only = args.only.split(",")
+    if args.threads is not None:
+        import numba
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+        numba.set_num_threads(args.threads)
     print(json.dumps({"machine": platform.processor() or platform.machine(),
-                      "cpus": os.cpu_count(), "load_avg": os.getloadavg()}),
+                      "cpus": os.cpu_count(), "threads": args.threads,
+                      "load_avg": os.getloadavg()}),
           flush=True)
     if "least_squares" in only:
         sizes = [(20000, 100)] if args.quick else [(100000, 200), (200000, 500)]

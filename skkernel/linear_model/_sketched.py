@@ -502,9 +502,15 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         X, y = _on_backend(X, operator.backend), _on_backend(y, operator.backend)
         w = xp.asarray(check_weights(sample_weight, X.shape[0]))
         root = xp.sqrt(w)
-        block = xp.concatenate([root[:, None] * X, root[:, None], (root * y)[:, None]],
-                               axis=1)
-        stream["sketch"] += operator.apply(block, row_offset=stream["n_rows"])
+        # S depends on the row index only, so the columns of
+        # [sqrt(w) X, sqrt(w), sqrt(w) y] can be sketched separately (no copy
+        # of X without weights).
+        weighted = X if sample_weight is None else root[:, None] * X
+        extra = xp.stack([root, root * y], axis=1)
+        d = X.shape[1]
+        offset = stream["n_rows"]
+        stream["sketch"][:, :d] += operator.apply(weighted, row_offset=offset)
+        stream["sketch"][:, d:] += operator.apply(extra, row_offset=offset)
         stream["n_rows"] += X.shape[0]
         stream["weight"] += float(w.sum())
         stream["weighted_x"] += w @ X
