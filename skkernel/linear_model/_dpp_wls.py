@@ -76,18 +76,18 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_basis_,)
+    coef_ : ndarray of shape (`n_basis_`,)
         Coefficients in the orthonormal basis.
     basis_ : OrthonormalBasis
         The fitted basis (``basis_.evaluate(X) @ coef_`` predicts).
     n_basis_ : int
         Number of basis functions ``m``.
-    design_points_ : ndarray of shape (n_samples_, n_features_in_)
+    design_points_ : ndarray of shape (`n_samples_`, `n_features_in_`)
         Points the fit used (the design, or ``X``).
-    weights_ : ndarray of shape (n_samples_,)
+    weights_ : ndarray of shape (`n_samples_`,)
         Least-squares weights used (``sample_weight * m / k_m`` in
         :meth:`fit`).
-    gram_ : ndarray of shape (n_basis_, n_basis_)
+    gram_ : ndarray of shape (`n_basis_`, `n_basis_`)
         Weighted empirical Gram matrix of the design.
     gram_deviation_ : float
         ``||gram_ - I||_2``; at most 1/2 means a stable design.
@@ -99,7 +99,7 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         The backend that ran the fit.
     n_features_in_ : int
         Number of variables.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, set only when ``X`` in :meth:`fit` is a DataFrame.
 
     See Also

@@ -153,7 +153,7 @@ class LewisWeightRegression(RegressorMixin, BaseEstimator):
         The backend that ran the fit.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit; only for DataFrames.
 
     See Also

@@ -128,11 +128,11 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     ----------
     embedding_ : ndarray of shape (n_samples, n_components)
         Coordinates of the training samples (their scale is the distances').
-    dissimilarity_ : ndarray of shape (n_samples, n_landmarks_)
+    dissimilarity_ : ndarray of shape (n_samples, `n_landmarks_`)
         Heat-geodesic distances from every sample to the landmarks; without
         landmarks this is the full pre-MDS matrix the paper's metrics use
         (zero diagonal).
-    landmark_indices_ : ndarray of shape (n_landmarks_,)
+    landmark_indices_ : ndarray of shape (`n_landmarks_`,)
         Training samples used as landmarks (all of them without landmarks).
     n_landmarks_ : int
         Number of landmarks used.
@@ -157,7 +157,7 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         Backend that ran the fit.
     n_features_in_ : int
         Number of features seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when X has string feature names.
 
     See Also
