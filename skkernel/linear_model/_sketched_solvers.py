@@ -15,8 +15,10 @@ import numpy as np
 from ..sketch._leverage import numerical_rank, small_factorization
 
 # Rows per block in the fused passes g = A^T (b - A x): a block of A stays in
-# the cache between the two products, so each iteration reads A once.
-_BLOCK_BYTES = 2**21
+# the cache between the two products, so each iteration reads A once. 4 MiB
+# measured fastest for the fused step on 100,000 x 200 (2-core EPYC, 32 MiB L3:
+# 14 ms against 17-21 ms for 0.25-2 MiB and 15-17 ms for 8-16 MiB).
+_BLOCK_BYTES = 2**22
 # Steps without a new minimum of the normal residual that mean "at the floor".
 _STAGNATION = 5
 
