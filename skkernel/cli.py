@@ -32,7 +32,8 @@ def _run_demo(args):
             quality = case.run(backend)
             seconds = time.perf_counter() - start
             rows.append((case.estimator, backend, case.dataset,
-                         f"{case.metric} = {quality:.4f}", f"{seconds:.1f}"))
+                         f"{case.metric} = {_format_quality(quality)}",
+                         f"{seconds:.1f}"))
             bar.update()
     header = ("estimator", "backend", "data set", "quality", "seconds")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
@@ -42,6 +43,13 @@ def _run_demo(args):
     for row in rows:
         print(line.format(*row))
     return 0
+
+
+def _format_quality(value):
+    """Four decimals, or scientific notation for small errors (2.6e-09)."""
+    if value == 0 or abs(value) >= 1e-3:
+        return f"{value:.4f}"
+    return f"{value:.2e}"
 
 
 def _run_info(args):

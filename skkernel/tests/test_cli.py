@@ -15,7 +15,8 @@ def test_every_estimator_has_a_demo_case():
 
 def test_demo_prints_a_table(monkeypatch, capsys):
     cases = [DemoCase("Fake", "toy", "accuracy", lambda backend: 0.5),
-             DemoCase("Other", "toy 2", "R2", lambda backend: 0.25)]
+             DemoCase("Other", "toy 2", "R2", lambda backend: 0.25),
+             DemoCase("Third", "toy 3", "error", lambda backend: 2.6e-9)]
     monkeypatch.setattr("skkernel.utils._demo.discover_demo_cases", lambda: cases)
     assert cli.main(["demo", "--backend", "numpy"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -23,6 +24,7 @@ def test_demo_prints_a_table(monkeypatch, capsys):
                               "seconds"]
     assert "accuracy = 0.5000" in out[2] and out[2].startswith("Fake")
     assert "R2 = 0.2500" in out[3] and "numpy" in out[3]
+    assert "error = 2.60e-09" in out[4]
 
 
 def test_demo_only_filters_and_rejects_unknown(monkeypatch, capsys):
