@@ -19,10 +19,9 @@ from ..sketch._leverage import (
     range_basis_factor,
     small_factorization,
 )
-from ..utils import draw_seed
+from ..utils import check_sample_weight, draw_seed
 from ..utils._hash_random import hash_uniform
 from ..utils._validation import check_options, fit_transaction
-from ._sketched import check_weights
 
 SAMPLINGS = ("lewis", "sensitivity", "leverage", "uniform")
 
@@ -267,7 +266,7 @@ class LewisWeightRegression(RegressorMixin, BaseEstimator):
                              y_numeric=True)
         n = X.shape[0]
         p = float(self.p)
-        w = check_weights(sample_weight, n)
+        w = check_sample_weight(sample_weight, n)
         design = np.hstack([X, np.ones((n, 1))]) if self.fit_intercept else X
         row_scale = w ** (1.0 / p)
         A, b = row_scale[:, None] * design, row_scale * y

@@ -43,16 +43,6 @@ _ITERATIVE = ("sap", "iterative_sketching", "fossils")
 _DEFAULT_MAX_ITER = 500
 
 
-def check_weights(sample_weight, n_samples):
-    """:func:`check_sample_weight`, with the all-zero case named as such."""
-    weights = np.asarray(to_cpu(sample_weight)) if sample_weight is not None else None
-    if weights is not None and weights.ndim == 1 and weights.size and not weights.any():
-        raise ValueError(
-            "sample_weight is all zero: at least one weight must be positive."
-        )
-    return check_sample_weight(weights, n_samples)
-
-
 def _on_backend(a, backend):
     """The array on the backend's device (no round trip for cupy input)."""
     return to_device(a, "cupy") if backend == "cupy" else to_cpu(a)
@@ -346,7 +336,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         xp, _ = get_array_module(backend)
         X, y = _on_backend(X, backend), _on_backend(y, backend)
         n, d = X.shape
-        w = xp.asarray(check_weights(sample_weight, n))
+        w = xp.asarray(check_sample_weight(sample_weight, n))
         if self.fit_intercept:
             x_mean = (w @ X) / w.sum()
             y_mean = float((w @ y) / w.sum())
@@ -500,7 +490,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         operator = stream["operator"]
         xp = operator.xp
         X, y = _on_backend(X, operator.backend), _on_backend(y, operator.backend)
-        w = xp.asarray(check_weights(sample_weight, X.shape[0]))
+        w = xp.asarray(check_sample_weight(sample_weight, X.shape[0]))
         root = xp.sqrt(w)
         # S depends on the row index only, so the columns of
         # [sqrt(w) X, sqrt(w), sqrt(w) y] can be sketched separately (no copy

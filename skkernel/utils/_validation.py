@@ -5,6 +5,8 @@ import numbers
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ..backend import to_cpu
+
 
 def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
     """Validate ``sample_weight`` against the number of samples.
@@ -13,6 +15,7 @@ def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
     ----------
     sample_weight : array-like of shape (n_samples,), float or None
         Weights; ``None`` means all ones, a scalar means constant weights.
+        Device (cupy) arrays are copied to the host.
     n_samples : int
         Expected length.
     dtype : dtype, default=np.float64
@@ -38,7 +41,7 @@ def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
         return np.ones(n_samples, dtype=dtype)
     if isinstance(sample_weight, numbers.Number):
         return np.full(n_samples, sample_weight, dtype=dtype)
-    sample_weight = np.asarray(sample_weight, dtype=dtype)
+    sample_weight = np.asarray(to_cpu(sample_weight), dtype=dtype)
     if sample_weight.ndim != 1 or sample_weight.shape[0] != n_samples:
         raise ValueError(
             f"sample_weight must have shape ({n_samples},), "
@@ -49,8 +52,9 @@ def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
     if np.any(sample_weight < 0):
         raise ValueError("sample_weight must be non-negative.")
     if not np.any(sample_weight > 0):
-        raise ValueError("sample_weight must not be all zero: at least one weight "
-                         "must be positive.")
+        raise ValueError(
+            "sample_weight is all zero: at least one weight must be positive."
+        )
     return sample_weight
 
 
