@@ -95,6 +95,8 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         other sketches cost about the same for any ``m``, and a larger ``m``
         cuts the iterations). Capped at ``n_samples``, except for the
         streamable sketch-and-solve, whose ``m`` must not depend on ``n``.
+        A sketch with ``m = n_samples`` rows cannot compress ``X``, so ``X``
+        itself is used in its place (a square random sketch may be singular).
     nnz_per_col : int, default=8
         Nonzeros per column of the sparse sign sketch.
     srht_transform : {"dct", "hadamard"}, default="dct"
@@ -354,12 +356,18 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             residual = math.sqrt(normal_residual(A, b, coef, alpha, xp)[1])
         else:
             sketch_size = self._resolve_sketch_size(n, d, solver, cap=True)
-            operator = make_sketch(
-                self.sketch, sketch_size, draw_seed(self.random_state), backend,
-                nnz_per_col=self.nnz_per_col, transform=self.srht_transform,
-            ).fit(A)
-            SA = operator.apply(A)
-            Sb = operator.apply(b[:, None])[:, 0]
+            if sketch_size == n or (self.sketch_size == "auto" and sketch_size > n):
+                # A sketch with at least as many rows as X cannot compress it,
+                # and a random one may lose rank (a square sparse sign matrix is
+                # singular with positive probability): X is its own best sketch.
+                SA, Sb = A, b
+            else:
+                operator = make_sketch(
+                    self.sketch, sketch_size, draw_seed(self.random_state), backend,
+                    nnz_per_col=self.nnz_per_col, transform=self.srht_transform,
+                ).fit(A)
+                SA = operator.apply(A)
+                Sb = operator.apply(b[:, None])[:, 0]
             system = sketch_and_solve(SA, Sb, alpha, xp)
             rank = system.rank
             self._warn_rank(rank, d)
