@@ -16,8 +16,9 @@ Three methods, all computing ``exp(-t L) X0`` for a start block ``X0``
 * ``"exact"``: dense eigendecomposition, the oracle for small n.
 
 The recursion is written once against ``xp`` (numpy or cupy); the numba
-path fuses one step (sparse product, three-term recurrence, accumulation)
-into a single parallel pass over the rows.
+path runs the whole recursion for blocks of 32 columns in parallel, each
+step fusing the sparse product, the three-term recurrence and the
+accumulation, so a block's buffers stay in cache for all ``K`` steps.
 """
 
 import numpy as np
@@ -114,50 +115,89 @@ def heat_kernel_chebyshev_reference(L, X0, ts, phi, order):
     return out
 
 
-@jit(parallel=True)
-def _chebyshev_step(indptr, indices, data, alpha, beta, gamma, T_cur, T_prev,
-                    coef, out):
-    """``T_prev <- alpha L T_cur + beta T_cur - gamma T_prev``; out += coef T_prev.
+# Columns per block of the numba recursion: three (n, 32) buffers per thread
+# stay in cache across all K steps (32 is 2.7x faster than sweeping all
+# columns per step at n = 3000; 16 and 64 are slower).
+_CHEBYSHEV_BLOCK = 32
 
-    Each entry ``(i, c)`` of ``T_prev`` is read once and then overwritten by
-    the same thread, so the update is safe in place.
+
+@jit
+def _chebyshev_step(indptr, indices, data, alpha, beta, gamma, src, dst, acc_t,
+                    ck):
+    """``dst <- alpha L src + beta src - gamma dst``; ``acc_t[s] += ck[s] dst``.
+
+    Row ``i`` of ``dst`` is read once and then overwritten, so the update
+    is safe in place.
     """
-    n, width = T_cur.shape
-    n_t = coef.shape[0]
-    for i in prange(n):
-        acc = np.zeros(width)
+    n, width = src.shape
+    acc = np.empty(width)
+    for i in range(n):
+        acc[:] = 0.0
         for p in range(indptr[i], indptr[i + 1]):
-            j = indices[p]
             w = data[p]
+            row = src[indices[p]]
             for c in range(width):
-                acc[c] += w * T_cur[j, c]
+                acc[c] += w * row[c]
+        own, out = src[i], dst[i]
         for c in range(width):
-            v = alpha * acc[c] + beta * T_cur[i, c]
-            if gamma != 0.0:  # the first step writes into an uninitialised buffer
-                v -= gamma * T_prev[i, c]
-            T_prev[i, c] = v
-            for s in range(n_t):
-                out[s, i, c] += coef[s] * v
+            out[c] = alpha * acc[c] + beta * own[c] - gamma * out[c]
+        for s in range(ck.shape[0]):
+            total = acc_t[s, i]
+            for c in range(width):
+                total[c] += ck[s] * out[c]
 
 
-def heat_kernel_chebyshev_numba(L, X0, ts, phi, order):
-    """Numba twin of :func:`heat_kernel_chebyshev_reference`."""
+@jit(parallel=True)
+def _chebyshev_blocks(indptr, indices, data, X0, inv_phi, coeffs, out_rows, out,
+                      block):
+    """Whole recursion for column blocks of ``X0``, one block per task.
+
+    ``out[s, out_rows[i], c] = (p_K^{(s)}(L) X0)[i, c]`` for every diffusion
+    time ``s`` (``coeffs`` has one row per time).
+    """
+    n, width = X0.shape
+    n_t, n_coef = coeffs.shape
+    n_blocks = (width + block - 1) // block
+    for b in prange(n_blocks):
+        c0 = b * block
+        c1 = min(width, c0 + block)
+        T_a = np.ascontiguousarray(X0[:, c0:c1])
+        T_b = np.zeros_like(T_a)
+        acc_t = np.empty((n_t, n, c1 - c0))
+        for s in range(n_t):
+            acc_t[s] = 0.5 * coeffs[s, 0] * T_a
+        if n_coef > 1:
+            _chebyshev_step(indptr, indices, data, inv_phi, -1.0, 0.0, T_a, T_b,
+                            acc_t, coeffs[:, 1].copy())
+        # T_a holds T_{k-2} and T_b holds T_{k-1}; the step overwrites the
+        # older one, so the roles alternate.
+        for k in range(2, n_coef):
+            if k % 2 == 0:
+                _chebyshev_step(indptr, indices, data, 2.0 * inv_phi, -2.0, 1.0,
+                                T_b, T_a, acc_t, coeffs[:, k].copy())
+            else:
+                _chebyshev_step(indptr, indices, data, 2.0 * inv_phi, -2.0, 1.0,
+                                T_a, T_b, acc_t, coeffs[:, k].copy())
+        for s in range(n_t):
+            for i in range(n):
+                out[s, out_rows[i], c0:c1] = acc_t[s, i]
+    return out
+
+
+def heat_kernel_chebyshev_numba(L, X0, ts, phi, order, out_rows=None):
+    """Numba twin of :func:`heat_kernel_chebyshev_reference`.
+
+    Column blocks run the whole recursion in parallel; row ``i`` of the
+    result is written to row ``out_rows[i]`` (undoing a row permutation of
+    ``L`` and ``X0`` on the way out).
+    """
     n, width = X0.shape
     coeffs = np.array([chebyshev_coefficients(t, phi, order) for t in ts])
-    T_prev = np.array(X0, dtype=np.float64, order="C")
+    rows = np.arange(n) if out_rows is None else np.asarray(out_rows, dtype=np.int64)
     out = np.empty((len(ts), n, width))
-    for s in range(len(ts)):
-        np.multiply(T_prev, 0.5 * coeffs[s, 0], out=out[s])
-    if order == 0:
-        return list(out)
-    T_cur = np.empty_like(T_prev)
-    indptr, indices, data = L.indptr, L.indices, L.data
-    _chebyshev_step(indptr, indices, data, 1.0 / phi, -1.0, 0.0, T_prev, T_cur,
-                    coeffs[:, 1].copy(), out)
-    for k in range(2, order + 1):
-        _chebyshev_step(indptr, indices, data, 2.0 / phi, -2.0, 1.0, T_cur,
-                        T_prev, coeffs[:, k].copy(), out)
-        T_prev, T_cur = T_cur, T_prev
+    _chebyshev_blocks(L.indptr, L.indices, L.data,
+                      np.ascontiguousarray(X0, dtype=np.float64), 1.0 / phi, coeffs,
+                      rows, out, _CHEBYSHEV_BLOCK)
     return list(out)
 
 
@@ -249,12 +289,9 @@ class HeatOperator:
 
         xp = self.xp
         if self.method == "chebyshev" and self.backend == "numba":
-            blocks = heat_kernel_chebyshev_numba(self._L_perm, X0[self._perm], ts,
-                                                 self.phi, self.order)
-            out = [np.empty_like(b) for b in blocks]
-            for o, b in zip(out, blocks, strict=True):
-                o[self._perm] = b
-            return out
+            return heat_kernel_chebyshev_numba(self._L_perm, X0[self._perm], ts,
+                                               self.phi, self.order,
+                                               out_rows=self._perm)
         X = xp.asarray(X0, dtype=xp.float64)
         if self.method == "chebyshev":
             out = heat_kernel_chebyshev_reference(self.L, X, ts, self.phi, self.order)
