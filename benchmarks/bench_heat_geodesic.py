@@ -19,7 +19,9 @@ Cases:
   ``knn_task`` metric), both at HeatGeo's defaults with ``knn=10``, and with
   the combinatorial Laplacian.
 * ``speed-3000``: the whole ``fit_transform`` at HeatGeo's defaults
-  (``knn=5``, t=10, normalized Laplacian, 2-D SGD MDS) on a 3-D Swiss roll.
+  (``knn=5``, t=10, normalized Laplacian, 2-D SGD MDS) on a 3-D Swiss roll;
+  ours is fitted three times and the median reported (the first fit, which
+  also loads the cached numba kernels, is reported beside it).
 * ``landmarks-20000``: ours only, 500 landmarks, combinatorial Laplacian;
   quality on a 2,000-sample subset of the embedding and on 500 new samples
   placed by ``transform``.
@@ -188,7 +190,12 @@ def speed_case(python, quick):
         record.update(peer_time_s=round(peer[0], 3), peer_cpu_s=round(peer[3], 3),
                       peer_pearson=round(p, 4), peer_spearman=round(s, 4),
                       peer_emb_pearson=round(pe, 4), peer_emb_spearman=round(se, 4))
-    t_ours, est, cpu_ours = run_ours(X, {"n_neighbors": 5, "random_state": 0})
+    # Three fits: the first loads the cached numba kernels (compiles them
+    # after an edit); the reported time is the median, the first is kept.
+    runs = [run_ours(X, {"n_neighbors": 5, "random_state": 0}) for _ in range(3)]
+    t_first = runs[0][0]
+    t_ours, est, cpu_ours = sorted(runs, key=lambda r: r[0])[1]
+    record["ours_first_fit_s"] = round(t_first, 3)
     p, s = distance_correlations(est.dissimilarity_, G)
     pe, se = distance_correlations(pairwise_distances(est.embedding_), G)
     record.update(ours_time_s=round(t_ours, 3), ours_cpu_s=round(cpu_ours, 3),

@@ -181,9 +181,12 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
       (HeatGeo scales by ``lambda``).
     * The diagonal of ``dissimilarity_`` is zero, as in the paper's
       evaluation (Varadhan's formula gives ``sqrt(-4t log H_t(x, x)) > 0``).
-    * SGD visits pairs round by round (circle method) instead of a global
-      shuffle, which needs no pair list and makes the numpy and numba
-      solvers identical; its step schedule is s_gd2's.
+    * SGD visits pairs in a tile schedule (16 random blocks of points, block
+      pairs matched by the circle method, each tile's pairs in rounds of
+      disjoint pairs) instead of a global shuffle: it needs no pair list,
+      runs tiles in parallel with a result independent of the thread count,
+      makes the numpy and numba solvers identical, and reaches the stress
+      of the unblocked schedule; its step schedule is s_gd2's.
     * With landmarks, the Harnack term needs ``H_t(x, x)`` for every sample;
       it is estimated as ``|H_(t/2) z|^2`` averaged over 128 random sign
       probes ``z`` (``H_t = H_(t/2)^2``), about 12 % relative error.
