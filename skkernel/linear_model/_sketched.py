@@ -28,7 +28,7 @@ from ..sketch._sketches import (
     check_matrix,
     make_sketch,
 )
-from ..utils import check_sample_weight, draw_seed
+from ..utils import check_sample_weight, draw_seed, progress_bar
 from ..utils._validation import check_options, fit_transaction
 from ._sketched_solvers import (
     fossils,
@@ -119,6 +119,10 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         ``"cupy"``: sketch, QR and iterations on the GPU.
     n_jobs : int, default=None
         Numba threads during the fit (``-1``: all).
+    verbose : int, default=0
+        ``> 0`` shows a progress bar over the iterations of the iterative
+        solvers, with the current residual norm (tqdm if installed, plain
+        lines otherwise).
 
     Attributes
     ----------
@@ -215,6 +219,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         random_state=None,
         backend="auto",
         n_jobs=None,
+        verbose=0,
     ):
         self.solver = solver
         self.sketch = sketch
@@ -228,6 +233,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.backend = backend
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     # ------------------------------------------------------------ validation
 
@@ -251,6 +257,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=1)
         if self.n_jobs is not None:
             check_scalar(self.n_jobs, "n_jobs", numbers.Integral)
+        check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)
 
     def _validate(self, X, y, reset):
         if is_cupy_array(X):
@@ -376,14 +383,23 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
                 coef, n_iter, converged = system.x0, 0, True
                 residual = system.sketch_residual
             else:
-                if solver == "sap":
-                    result = lsqr(A, b, alpha, system, self.tol, max_iter, xp)
-                elif solver == "iterative_sketching":
-                    result = iterative_sketching(A, b, alpha, system, sketch_size,
-                                                 self.tol, max_iter, xp)
-                else:
-                    result = fossils(A, b, alpha, system, sketch_size, self.tol,
-                                     max_iter, xp)
+                with progress_bar(max_iter, solver, self.verbose) as bar:
+
+                    def progress(residual):
+                        if residual is not None:
+                            bar.set_postfix_str(f"residual {residual:.3e}")
+                        bar.update()
+
+                    if solver == "sap":
+                        result = lsqr(A, b, alpha, system, self.tol, max_iter, xp,
+                                      progress=progress)
+                    elif solver == "iterative_sketching":
+                        result = iterative_sketching(A, b, alpha, system,
+                                                     sketch_size, self.tol, max_iter,
+                                                     xp, progress=progress)
+                    else:
+                        result = fossils(A, b, alpha, system, sketch_size, self.tol,
+                                         max_iter, xp, progress=progress)
                 coef, n_iter, converged = result.x, result.n_iter, result.converged
                 residual = result.residual_norm
         if not converged:

@@ -109,7 +109,7 @@ class IterativeResult:
     residual_norm: float
 
 
-def lsqr(A, b, alpha, system, tol, max_iter, xp):
+def lsqr(A, b, alpha, system, tol, max_iter, xp, progress=None):
     """LSQR (Paige and Saunders) on ``A~ P``, warm-started at ``x0``.
 
     Solves ``min ||A~ P z - r0||`` for ``r0 = b~ - A~ x0`` and returns
@@ -118,7 +118,9 @@ def lsqr(A, b, alpha, system, tol, max_iter, xp):
     (:func:`bidiagonalization_step`). Stopping rule of LSQR with
     ``atol = btol = tol``, except that ``||A~ P||`` is taken as 1 (what the
     preconditioner makes it) instead of LSQR's Frobenius-norm estimate,
-    which grows with the iterations and stops too early.
+    which grows with the iterations and stops too early. ``progress``, if
+    given, is called after each iteration with the residual norm (all three
+    iterative solvers take it; FOSSILS passes ``None``).
     """
     P = system.P
     sqrt_alpha = math.sqrt(alpha)
@@ -171,6 +173,8 @@ def lsqr(A, b, alpha, system, tol, max_iter, xp):
         rnorm = phibar
         arnorm = phibar * alfa * abs(c)
         xnorm = float(xp.linalg.norm(z))
+        if progress is not None:
+            progress(rnorm)
         if (arnorm <= tol * rnorm
                 or rnorm <= tol * bnorm + tol * xnorm
                 or alfa == 0 or beta == 0):
@@ -190,7 +194,8 @@ def _heavy_ball_parameters(rank, sketch_size):
     return (1.0 - ratio) ** 2, ratio
 
 
-def iterative_sketching(A, b, alpha, system, sketch_size, tol, max_iter, xp):
+def iterative_sketching(A, b, alpha, system, sketch_size, tol, max_iter, xp,
+                        progress=None):
     """Iterative sketching with momentum (Epperly 2024), forward stable.
 
     ``x+ = x + step P P^T A~^T (b~ - A~ x) + momentum (x - x_prev)``; the
@@ -216,6 +221,8 @@ def iterative_sketching(A, b, alpha, system, sketch_size, tol, max_iter, xp):
         x, x_prev = x + step * (P @ h) + momentum * (x - x_prev), x
         g, rr = normal_residual(A, b, x, alpha, xp)
         criterion = float(xp.linalg.norm(P.T @ g))
+        if progress is not None:
+            progress(math.sqrt(rr))
         if criterion < best:
             best, since_best = criterion, 0
         else:
@@ -226,7 +233,8 @@ def iterative_sketching(A, b, alpha, system, sketch_size, tol, max_iter, xp):
     return IterativeResult(x, n_iter, converged, math.sqrt(rr))
 
 
-def fossils(A, b, alpha, system, sketch_size, tol, max_iter, xp, n_refinements=2):
+def fossils(A, b, alpha, system, sketch_size, tol, max_iter, xp, n_refinements=2,
+            progress=None):
     """FOSSILS (Epperly, Meier and Nakatsukasa 2024), backward stable.
 
     From the sketch-and-solve ``x0``, each of ``n_refinements`` steps forms
@@ -256,6 +264,8 @@ def fossils(A, b, alpha, system, sketch_size, tol, max_iter, xp, n_refinements=2
             if j > 0:
                 inner = c + P.T @ normal_residual(A, None, P @ y, alpha, xp)[0]
             y, y_prev = y + step * inner + momentum * (y - y_prev), y
+            if progress is not None:
+                progress(None)
         n_iter += steps
         x = x + P @ y
         g, rr = normal_residual(A, b, x, alpha, xp)

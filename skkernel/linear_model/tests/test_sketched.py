@@ -292,3 +292,19 @@ def test_auto_sketch_size(data):
         Xc = X[:12] - X[:12].mean(axis=0)
         expected = np.linalg.lstsq(Xc, y[:12] - y[:12].mean(), rcond=None)[0]
         np.testing.assert_allclose(model.coef_, expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("solver", ["sap", "iterative_sketching", "fossils"])
+def test_verbose_reports_the_iterations(solver, capsys, data):
+    X, y, _ = data
+    quiet = SketchedLinearRegression(solver=solver, random_state=0).fit(X, y)
+    assert capsys.readouterr().err == ""
+    loud = SketchedLinearRegression(solver=solver, random_state=0, verbose=1).fit(X, y)
+    err = capsys.readouterr().err
+    assert solver in err
+    assert "/500" in err  # the bar runs to max_iter and stops at convergence
+    if solver != "fossils":
+        assert "residual" in err
+    np.testing.assert_array_equal(loud.coef_, quiet.coef_)
+    with pytest.raises(ValueError, match="verbose == -1, must be >= 0"):
+        SketchedLinearRegression(verbose=-1).fit(X, y)
