@@ -97,3 +97,43 @@ def test_parallel_post_fit_transforms_new_samples(client):
     out = wrapped.transform(da.from_array(new, chunks=100)).compute()
     # Out-of-sample placement is per sample, so chunking changes nothing.
     np.testing.assert_allclose(out, model.transform(new), rtol=1e-10, atol=1e-10)
+
+
+def test_incremental_streams_dask_blocks_through_partial_fit(client):
+    # Streaming sketch-and-solve: the sketch of the blocks, summed, is the
+    # sketch of the whole, so the blockwise fit equals the in-memory one.
+    X, y = make_regression(3000, 6, noise=1.0, random_state=2)
+    params = dict(solver="sketch_and_solve", sketch="countsketch", random_state=4)
+    full = SketchedLinearRegression(**params).fit(X, y)
+    inc = wrappers.Incremental(SketchedLinearRegression(**params), shuffle_blocks=False)
+    inc.fit(da.from_array(X, chunks=700), da.from_array(y, chunks=700))
+    np.testing.assert_allclose(inc.estimator_.coef_, full.coef_, rtol=1e-10)
+    np.testing.assert_allclose(inc.estimator_.intercept_, full.intercept_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["FastRP", "HeatGeodesicEmbedding", "QuantumKernelSVC",
+                                  "SketchedLinearRegression", "LewisWeightRegression",
+                                  "DPPWeightedLeastSquares"])
+def test_fitted_estimators_survive_cloudpickle(name):
+    # distributed ships estimators with cloudpickle.
+    cloudpickle = pytest.importorskip("cloudpickle")
+    from skkernel.utils import all_estimators
+    from skkernel.utils._test_common import TEST_PARAMS
+
+    cls = dict(all_estimators())[name]
+    rng = np.random.RandomState(0)
+    if name == "FastRP":
+        A = (rng.rand(30, 30) < 0.2).astype(float)
+        X, y = A + A.T, None
+    else:
+        X = rng.uniform(-1.0, 1.0, size=(60, 2))
+        y = (X[:, 0] > 0).astype(int) if name == "QuantumKernelSVC" else X @ [1.0, -2.0]
+    est = cls(**TEST_PARAMS.get(name, {}))
+    est.fit(X) if y is None else est.fit(X, y)
+    copy = cloudpickle.loads(cloudpickle.dumps(est))
+    if hasattr(est, "predict"):
+        np.testing.assert_array_equal(copy.predict(X), est.predict(X))
+    elif hasattr(est, "transform"):
+        np.testing.assert_array_equal(copy.transform(X), est.transform(X))
+    else:
+        np.testing.assert_array_equal(copy.embedding_, est.embedding_)
