@@ -20,21 +20,24 @@ Cases:
   the combinatorial Laplacian.
 * ``speed-3000``: the whole ``fit_transform`` at HeatGeo's defaults
   (``knn=5``, t=10, normalized Laplacian, 2-D SGD MDS) on a 3-D Swiss roll;
-  ours is fitted three times and the median reported (the first fit, which
-  also loads the cached numba kernels, is reported beside it).
+  ours is fitted three times and the median reported (the first of the
+  three is reported beside it; all run after a small warm-up fit).
 * ``landmarks-20000``: ours only, 500 landmarks, combinatorial Laplacian;
   quality on a 2,000-sample subset of the embedding and on 500 new samples
-  placed by ``transform``.
+  placed by ``transform``; ``--landmark-n 20000,50000`` runs other sizes
+  (with the process's peak resident memory after each fit).
 
 Usage::
 
     python benchmarks/bench_heat_geodesic.py [--quick] [--cases quality,speed]
+        [--landmark-n 20000,50000]
 """
 
 import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -190,8 +193,7 @@ def speed_case(python, quick):
         record.update(peer_time_s=round(peer[0], 3), peer_cpu_s=round(peer[3], 3),
                       peer_pearson=round(p, 4), peer_spearman=round(s, 4),
                       peer_emb_pearson=round(pe, 4), peer_emb_spearman=round(se, 4))
-    # Three fits: the first loads the cached numba kernels (compiles them
-    # after an edit); the reported time is the median, the first is kept.
+    # Three fits (after main's warm-up); the median is reported, the first kept.
     runs = [run_ours(X, {"n_neighbors": 5, "random_state": 0}) for _ in range(3)]
     t_first = runs[0][0]
     t_ours, est, cpu_ours = sorted(runs, key=lambda r: r[0])[1]
@@ -209,14 +211,16 @@ def speed_case(python, quick):
     emit(record)
 
 
-def landmark_case(quick):
-    n = 4000 if quick else 20000
+def landmark_case(n):
     # One draw (one random rotation) for the training and the new samples.
     X_all, unrolled_all, _ = make_stretched_swiss_roll(n + 500, noise=0.1,
                                                        random_state=42)
     X, unrolled = X_all[:n], unrolled_all[:n]
     new_X, new_unrolled = X_all[n:], unrolled_all[n:]
     t_ours, est, cpu_ours = run_ours(X, LANDMARK_SETTING)
+    # The process's peak so far: the fit's own peak when it is the largest
+    # case run (run the landmark sizes alone, smallest first).
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     landmarks = est.landmark_indices_
     G_landmarks = pairwise_distances(unrolled, unrolled[landmarks])
     p, s = _block_correlations(est.dissimilarity_, G_landmarks)
@@ -230,7 +234,7 @@ def landmark_case(quick):
                                    pairwise_distances(new_unrolled))
     emit({"case": f"landmarks-{n}", "n": n, "d": X.shape[1],
           **LANDMARK_SETTING, **machine(), "ours_time_s": round(t_ours, 3),
-          "ours_cpu_s": round(cpu_ours, 3),
+          "ours_cpu_s": round(cpu_ours, 3), "process_peak_rss_mib": round(peak_mib),
           "ours_landmark_pearson": round(p, 4), "ours_landmark_spearman": round(s, 4),
           "ours_emb_pearson_2000": round(pe, 4), "ours_emb_spearman_2000": round(se, 4),
           "transform_500_time_s": round(t_transform, 3),
@@ -253,6 +257,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
     parser.add_argument("--cases", default="quality,speed,landmarks")
+    parser.add_argument("--landmark-n", default=None,
+                        help="comma-separated sizes of the landmarks case "
+                             "(default 20000; 4000 with --quick)")
     args = parser.parse_args()
     cases = args.cases.split(",")
     # Compile the numba kernels outside the timed runs.
@@ -265,7 +272,9 @@ def main():
     if "quality" in cases:
         quality_cases(python, args.quick)
     if "landmarks" in cases:
-        landmark_case(args.quick)
+        sizes = args.landmark_n or ("4000" if args.quick else "20000")
+        for n in sorted(int(v) for v in sizes.split(",")):
+            landmark_case(n)
 
 
 if __name__ == "__main__":
