@@ -19,14 +19,14 @@ from ..sketch._leverage import (
     range_basis_factor,
     small_factorization,
 )
-from ..utils import check_sample_weight, draw_seed
+from ..utils import check_sample_weight, draw_seed, progress_bar
 from ..utils._hash_random import hash_uniform
 from ..utils._validation import check_options, fit_transaction
 
 SAMPLINGS = ("lewis", "sensitivity", "leverage", "uniform")
 
 
-def importance_scores(A, p, sampling, xp, lewis_iter=20):
+def importance_scores(A, p, sampling, xp, lewis_iter=20, progress=None):
     """Row scores whose normalisation gives the sampling probabilities.
 
     ``"lewis"``: l_p Lewis weights (Cohen and Peng); ``"leverage"``: leverage
@@ -36,7 +36,8 @@ def importance_scores(A, p, sampling, xp, lewis_iter=20):
     ``"uniform"``: ones.
     """
     if sampling == "lewis":
-        return lewis_weights_xp(A, p, xp, max_iter=lewis_iter, tol=1e-3)[0]
+        return lewis_weights_xp(A, p, xp, max_iter=lewis_iter, tol=1e-3,
+                                progress=progress)[0]
     if sampling == "leverage":
         return exact_leverage_scores_xp(A, xp)
     if sampling == "sensitivity":
@@ -131,6 +132,9 @@ class LewisWeightRegression(RegressorMixin, BaseEstimator):
         Backend of the weight computation (QR); ``"numba"`` runs the numpy
         code (there is no kernel to write: the work is QR and an LP). The
         small solve always runs on the CPU.
+    verbose : int, default=0
+        ``> 0`` shows a progress bar over the Lewis-weight iterations (each
+        one QR of the full data), with the largest relative change.
 
     Attributes
     ----------
@@ -210,6 +214,7 @@ class LewisWeightRegression(RegressorMixin, BaseEstimator):
         tol=1e-8,
         random_state=None,
         backend="auto",
+        verbose=0,
     ):
         self.p = p
         self.sampling = sampling
@@ -220,6 +225,7 @@ class LewisWeightRegression(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.random_state = random_state
         self.backend = backend
+        self.verbose = verbose
 
     def _check_params(self):
         check_scalar(self.p, "p", numbers.Real, min_val=1.0)
@@ -241,6 +247,7 @@ class LewisWeightRegression(RegressorMixin, BaseEstimator):
         check_scalar(self.lewis_iter, "lewis_iter", numbers.Integral, min_val=1)
         check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=1)
         check_scalar(self.tol, "tol", numbers.Real, min_val=0.0)
+        check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)
 
     @fit_transaction
     def fit(self, X, y, sample_weight=None):
@@ -272,9 +279,16 @@ class LewisWeightRegression(RegressorMixin, BaseEstimator):
         A, b = row_scale[:, None] * design, row_scale * y
         d = A.shape[1]
         xp, _ = get_array_module(backend)
-        scores = np.asarray(to_cpu(importance_scores(
-            to_device(A, backend), p, self.sampling, xp, self.lewis_iter
-        )))
+        with progress_bar(self.lewis_iter, "Lewis weights", self.verbose) as bar:
+
+            def progress(change):
+                bar.set_postfix_str(f"change {change:.2e}")
+                bar.update()
+
+            scores = np.asarray(to_cpu(importance_scores(
+                to_device(A, backend), p, self.sampling, xp, self.lewis_iter,
+                progress=progress,
+            )))
         if self.sample_size == "auto":
             size = math.ceil(10 * d * math.log(d + 1))
         else:

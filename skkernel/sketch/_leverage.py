@@ -144,13 +144,14 @@ def approximate_leverage_scores(A, *, exact=False, random_state=None, backend="a
     return approximate_leverage_scores_xp(A, draw_seed(random_state), backend)
 
 
-def lewis_weights_xp(A, p, xp, max_iter=30, tol=1e-8):
+def lewis_weights_xp(A, p, xp, max_iter=30, tol=1e-8, progress=None):
     """Fixed-point iteration of Cohen and Peng for the l_p Lewis weights.
 
     ``w_i <- (a_i^T (A^T W^(1-2/p) A)^+ a_i) ** (p/2)``, computed as
     ``(w_i^(2/p - 1) tau_i) ** (p/2)`` from the leverage scores ``tau`` of
     ``W^(1/2 - 1/p) A``; a contraction for ``p < 4``. Returns the weights and
-    the iterations run.
+    the iterations run. ``progress``, if given, is called after each
+    iteration with the largest relative change of a weight.
     """
     n = A.shape[0]
     w = xp.ones(n)
@@ -166,6 +167,8 @@ def lewis_weights_xp(A, p, xp, max_iter=30, tol=1e-8):
         new = (xp.maximum(tau, 0.0) * positive ** (2.0 / p - 1.0)) ** (p / 2.0)
         change = float(xp.max(xp.abs(new - w) / xp.maximum(w, 1e-300)))
         w = new
+        if progress is not None:
+            progress(change)
         if change <= tol:
             break
     return w, iteration

@@ -146,3 +146,17 @@ def test_p4_with_sensitivity_sampling_runs():
     X, y = rng.randn(400, 2), rng.randn(400)
     model = LewisWeightRegression(p=4.0, sampling="sensitivity", random_state=0)
     assert np.isfinite(model.fit(X, y).objective_)
+
+
+def test_verbose_reports_the_lewis_iterations(capsys):
+    rng = np.random.RandomState(0)
+    X = rng.randn(3000, 4)
+    y = X @ [1.0, -1.0, 2.0, 0.5] + rng.laplace(size=3000)
+    quiet = LewisWeightRegression(random_state=0).fit(X, y)
+    assert capsys.readouterr().err == ""
+    loud = LewisWeightRegression(random_state=0, verbose=1).fit(X, y)
+    err = capsys.readouterr().err
+    assert "Lewis weights" in err and "change" in err
+    np.testing.assert_array_equal(loud.coef_, quiet.coef_)
+    with pytest.raises(ValueError, match="verbose == -1, must be >= 0"):
+        LewisWeightRegression(verbose=-1).fit(X, y)
