@@ -25,7 +25,8 @@ Cases:
 * ``landmarks-20000``: ours only, 500 landmarks, combinatorial Laplacian;
   quality on a 2,000-sample subset of the embedding and on 500 new samples
   placed by ``transform``; ``--landmark-n 20000,50000`` runs other sizes
-  (with the process's peak resident memory after each fit).
+  (with the process's peak resident memory after each fit; run one size
+  per process for a clean peak).
 
 Usage::
 
@@ -218,8 +219,8 @@ def landmark_case(n):
     X, unrolled = X_all[:n], unrolled_all[:n]
     new_X, new_unrolled = X_all[n:], unrolled_all[n:]
     t_ours, est, cpu_ours = run_ours(X, LANDMARK_SETTING)
-    # The process's peak so far: the fit's own peak when it is the largest
-    # case run (run the landmark sizes alone, smallest first).
+    # The process's peak so far: the fit's own only when it runs first (run
+    # one size per process for a clean figure).
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     landmarks = est.landmark_indices_
     G_landmarks = pairwise_distances(unrolled, unrolled[landmarks])

@@ -148,20 +148,28 @@ def _chebyshev_step(indptr, indices, data, alpha, beta, gamma, src, dst, acc_t,
 
 
 @jit(parallel=True)
-def _chebyshev_blocks(indptr, indices, data, X0, inv_phi, coeffs, out_rows, out,
-                      block):
-    """Whole recursion for column blocks of ``X0``, one block per task.
+def _chebyshev_blocks(indptr, indices, data, X0, unit_rows, inv_phi, coeffs, out_rows,
+                      out, col_offset, block):
+    """Whole recursion for column blocks of the start block, one block per task.
 
-    ``out[s, out_rows[i], c] = (p_K^{(s)}(L) X0)[i, c]`` for every diffusion
-    time ``s`` (``coeffs`` has one row per time).
+    The start block is ``X0``, or, when ``unit_rows`` is not empty, the unit
+    columns ``e_{unit_rows[c]}`` (built per block, never materialised).
+    ``out[s, out_rows[i], col_offset + c] = (p_K^{(s)}(L) X0)[i, c]`` for
+    every diffusion time ``s`` (``coeffs`` has one row per time).
     """
-    n, width = X0.shape
+    n = X0.shape[0] if unit_rows.size == 0 else out_rows.size
+    width = X0.shape[1] if unit_rows.size == 0 else unit_rows.size
     n_t, n_coef = coeffs.shape
     n_blocks = (width + block - 1) // block
     for b in prange(n_blocks):
         c0 = b * block
         c1 = min(width, c0 + block)
-        T_a = np.ascontiguousarray(X0[:, c0:c1])
+        if unit_rows.size == 0:
+            T_a = np.ascontiguousarray(X0[:, c0:c1])
+        else:
+            T_a = np.zeros((n, c1 - c0))
+            for c in range(c1 - c0):
+                T_a[unit_rows[c0 + c], c] = 1.0
         T_b = np.zeros_like(T_a)
         acc_t = np.empty((n_t, n, c1 - c0))
         for s in range(n_t):
@@ -180,8 +188,11 @@ def _chebyshev_blocks(indptr, indices, data, X0, inv_phi, coeffs, out_rows, out,
                                 T_a, T_b, acc_t, coeffs[:, k].copy())
         for s in range(n_t):
             for i in range(n):
-                out[s, out_rows[i], c0:c1] = acc_t[s, i]
+                out[s, out_rows[i], col_offset + c0:col_offset + c1] = acc_t[s, i]
     return out
+
+
+_NO_ROWS = np.empty(0, dtype=np.int64)
 
 
 def heat_kernel_chebyshev_numba(L, X0, ts, phi, order, out_rows=None):
@@ -196,9 +207,25 @@ def heat_kernel_chebyshev_numba(L, X0, ts, phi, order, out_rows=None):
     rows = np.arange(n) if out_rows is None else np.asarray(out_rows, dtype=np.int64)
     out = np.empty((len(ts), n, width))
     _chebyshev_blocks(L.indptr, L.indices, L.data,
-                      np.ascontiguousarray(X0, dtype=np.float64), 1.0 / phi, coeffs,
-                      rows, out, _CHEBYSHEV_BLOCK)
+                      np.ascontiguousarray(X0, dtype=np.float64), _NO_ROWS, 1.0 / phi,
+                      coeffs, rows, out, 0, _CHEBYSHEV_BLOCK)
     return list(out)
+
+
+def heat_columns_chebyshev_numba(L, unit_rows, t, phi, order, out_rows, out,
+                                 col_offset=0):
+    """Columns ``unit_rows`` of ``p_K(L)`` written into ``out[:, col_offset:]``.
+
+    Same recursion as :func:`heat_kernel_chebyshev_numba` started from unit
+    columns, without materialising the identity block or a copy of the
+    result: row ``i`` goes to ``out[out_rows[i], col_offset + c]``.
+    """
+    coeffs = chebyshev_coefficients(t, phi, order)[None, :]
+    _chebyshev_blocks(L.indptr, L.indices, L.data, np.empty((0, 0)),
+                      np.asarray(unit_rows, dtype=np.int64), 1.0 / phi, coeffs,
+                      np.asarray(out_rows, dtype=np.int64), out[None], col_offset,
+                      _CHEBYSHEV_BLOCK)
+    return out
 
 
 def _to_cupy_csr(M):
@@ -282,6 +309,24 @@ class HeatOperator:
             M = sp.identity(n, format="csc") + (t / self.order) * sp.csc_matrix(L_host)
             self._lu[t] = splu(_to_cupy_csr(M)) if self.backend == "cupy" else splu(M)
         return self._lu[t]
+
+    def columns(self, columns, t, out, col_offset=0):
+        """Write columns ``columns`` of ``H_t`` into ``out[:, col_offset:]``.
+
+        The numba Chebyshev path starts from unit columns inside the kernel
+        and writes straight into ``out``; the others diffuse an identity
+        block.
+        """
+        if self.method == "chebyshev" and self.backend == "numba":
+            if not hasattr(self, "_inverse_perm"):
+                self._inverse_perm = np.argsort(self._perm)
+            return heat_columns_chebyshev_numba(
+                self._L_perm, self._inverse_perm[np.asarray(columns)], t, self.phi,
+                self.order, self._perm, out, col_offset)
+        n = self.L.shape[0]
+        block = self.apply(identity_columns(n, columns), [t])[0]
+        out[:, col_offset:col_offset + block.shape[1]] = block
+        return out
 
     def apply(self, X0, ts):
         """Diffuse the start block ``X0`` (numpy) for every ``t`` in ``ts``."""

@@ -493,15 +493,14 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     def _heat_columns(self, heat, landmarks, t):
         n, m = heat.L.shape[0], landmarks.size
         budget = get_config()["working_memory"] * 2**20
-        # About six (n, width) buffers live during one block's recursion.
+        # About six (n, width) buffers live during one block's recursion
+        # (the numba path needs only three (n, 32) buffers per thread).
         width = int(max(1, min(m, budget // (6 * 8 * n))))
         starts = range(0, m, width)
         H = np.empty((n, m))
         with progress_bar(len(starts), "heat kernel", self.verbose) as bar:
             for start in starts:
-                cols = landmarks[start:start + width]
-                H[:, start:start + cols.size] = heat.apply(identity_columns(n, cols),
-                                                           [t])[0]
+                heat.columns(landmarks[start:start + width], t, H, start)
                 bar.update()
         return H
 
@@ -543,7 +542,12 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         embedding = np.empty((D.shape[0], self.n_components))
         embedding[landmarks] = Y
         others = np.setdiff1d(np.arange(D.shape[0]), landmarks)
-        embedding[others] = self._place(D[others], Y, backend)
+        # Row blocks of about 64 MiB: the gathered rows (and their stress
+        # weights) never add a second (n, n_landmarks) array to the peak.
+        step = max(1, 2**23 // max(1, D.shape[1]))
+        for start in range(0, others.size, step):
+            rows = others[start:start + step]
+            embedding[rows] = self._place(D[rows], Y, backend)
         return embedding
 
     def _place(self, D_rows, Y_ref, backend):

@@ -412,10 +412,16 @@ def least_squares_start(D_rows, Y_ref):
     """
     Yc = Y_ref - Y_ref.mean(axis=0)
     sq_ref = (Y_ref * Y_ref).sum(axis=1)
-    D2 = D_rows**2
-    rhs = 0.5 * ((sq_ref - sq_ref.mean())[None, :]
-                 - (D2 - D2.mean(axis=1, keepdims=True)))
-    return rhs @ np.linalg.pinv(Yc).T
+    centred_ref = (sq_ref - sq_ref.mean())[None, :]
+    solve = np.linalg.pinv(Yc).T
+    out = np.empty((D_rows.shape[0], Y_ref.shape[1]))
+    # Row blocks of about 4 MiB keep the temporaries small for long D_rows.
+    step = max(1, 2**19 // max(1, D_rows.shape[1]))
+    for start in range(0, D_rows.shape[0], step):
+        D2 = D_rows[start:start + step] ** 2
+        D2 -= D2.mean(axis=1, keepdims=True)
+        out[start:start + step] = (0.5 * (centred_ref - D2)) @ solve
+    return out
 
 
 def place_points_reference(D_rows, W_rows, Y_ref, X0, n_iter):

@@ -196,3 +196,17 @@ def test_placement_numba_matches_numpy(weighted):
 
 def stress_row(d, w, x, P):
     return float((w * (np.sqrt(((P - x) ** 2).sum(1)) - d) ** 2).sum())
+
+
+def test_least_squares_start_row_blocks_match_the_one_shot_formula():
+    # 70,000 rows of 8 references: more than one 4 MiB row block.
+    rng = np.random.RandomState(5)
+    Y_ref = rng.randn(8, 2)
+    D_rows = rng.rand(70_000, 8) * 3.0
+    Yc = Y_ref - Y_ref.mean(axis=0)
+    sq = (Y_ref * Y_ref).sum(axis=1)
+    D2 = D_rows**2
+    rhs = 0.5 * ((sq - sq.mean())[None, :] - (D2 - D2.mean(axis=1, keepdims=True)))
+    expected = rhs @ np.linalg.pinv(Yc).T
+    np.testing.assert_allclose(least_squares_start(D_rows, Y_ref), expected,
+                               rtol=1e-12, atol=1e-12)

@@ -95,6 +95,20 @@ def test_heat_operator_numba_matches_numpy_through_the_reordering():
     np.testing.assert_allclose(ref, expm(-2.0 * L.toarray())[:, ::2], atol=1e-8)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_heat_columns_write_into_the_output_slice(backend):
+    # The numba path starts from unit columns inside the kernel and writes
+    # straight into the caller's array; the result is the identity block's.
+    L = small_laplacian("normalized", n=90)
+    op = HeatOperator(L, "chebyshev", backend, 1.0, 40)
+    cols = np.array([5, 0, 89, 44, 3] * 9)  # 45 columns: one full block and a part
+    out = np.full((90, 50), -7.0)
+    op.columns(cols, 3.0, out, col_offset=2)
+    ref = heat_kernel_chebyshev_reference(L, identity_columns(90, cols), [3.0], 1.0, 40)
+    np.testing.assert_allclose(out[:, 2:47], ref[0], rtol=0, atol=1e-12)
+    assert (out[:, :2] == -7.0).all() and (out[:, 47:] == -7.0).all()
+
+
 @pytest.mark.gpu
 def test_cupy_chebyshev_matches_numpy():
     L = small_laplacian("normalized", n=80)
