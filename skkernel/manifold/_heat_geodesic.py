@@ -487,8 +487,16 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                  if self.order == "auto" else int(self.order))
         method = "exact" if self.heat_method == "exact" else "chebyshev"
         heat = HeatOperator(L, method, backend, phi, order)
-        blocks = heat.apply(identity_columns(n, columns), list(grid))
-        return entropy_knee(grid, [heat_entropy(H) for H in blocks])
+        # The entropy is a sum over entries: accumulate it over column blocks
+        # so that the len(grid) outputs never exceed the working memory.
+        budget = get_config()["working_memory"] * 2**20
+        width = int(max(1, min(columns.size, budget // (3 * grid.size * 8 * n))))
+        entropies = np.zeros(grid.size)
+        for start in range(0, columns.size, width):
+            blocks = heat.apply(identity_columns(n, columns[start:start + width]),
+                                list(grid))
+            entropies += [heat_entropy(H) for H in blocks]
+        return entropy_knee(grid, entropies)
 
     def _heat_columns(self, heat, landmarks, t):
         n, m = heat.L.shape[0], landmarks.size

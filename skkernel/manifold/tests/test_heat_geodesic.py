@@ -115,6 +115,17 @@ def test_auto_t_picks_a_grid_point(roll):
     assert comb.t_ < est.t_  # grid divided by the mean degree
 
 
+def test_auto_t_is_the_same_in_small_column_blocks():
+    # 1 MiB of working memory splits the 256 entropy columns into blocks of 14.
+    from skkernel import config_context
+
+    X, _, _ = make_stretched_swiss_roll(300, noise=0.1, random_state=1)
+    est = HeatGeodesicEmbedding(t="auto", random_state=0, mds="classical")
+    default = est.fit(X).t_
+    with config_context(working_memory=1):
+        assert est.fit(X).t_ == default
+
+
 def test_landmarks_shapes_and_agreement_with_full(roll):
     full = HeatGeodesicEmbedding(n_neighbors=8, random_state=0).fit(roll)
     lm = HeatGeodesicEmbedding(n_neighbors=8, n_landmarks=50, random_state=0).fit(roll)
