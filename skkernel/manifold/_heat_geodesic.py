@@ -45,6 +45,12 @@ _EULER_STEPS = 30
 _PLACEMENT_ITERATIONS = 30
 
 
+def _block_size(total, bytes_per_item, n_buffers):
+    """Items per block such that ``n_buffers`` blocks fit the working memory."""
+    budget = get_config()["working_memory"] * 2**20
+    return int(max(1, min(total, budget // (n_buffers * bytes_per_item))))
+
+
 class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                             BaseEstimator):
     """Heat-geodesic embedding: MDS of distances read from graph heat diffusion.
@@ -489,8 +495,7 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         heat = HeatOperator(L, method, backend, phi, order)
         # The entropy is a sum over entries: accumulate it over column blocks
         # so that the len(grid) outputs never exceed the working memory.
-        budget = get_config()["working_memory"] * 2**20
-        width = int(max(1, min(columns.size, budget // (3 * grid.size * 8 * n))))
+        width = _block_size(columns.size, 8 * n, 3 * grid.size)
         entropies = np.zeros(grid.size)
         for start in range(0, columns.size, width):
             blocks = heat.apply(identity_columns(n, columns[start:start + width]),
@@ -500,10 +505,9 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
     def _heat_columns(self, heat, landmarks, t):
         n, m = heat.L.shape[0], landmarks.size
-        budget = get_config()["working_memory"] * 2**20
         # About six (n, width) buffers live during one block's recursion
         # (the numba path needs only three (n, 32) buffers per thread).
-        width = int(max(1, min(m, budget // (6 * 8 * n))))
+        width = _block_size(m, 8 * n, 6)
         starts = range(0, m, width)
         H = np.empty((n, m))
         with progress_bar(len(starts), "heat kernel", self.verbose) as bar:
@@ -550,9 +554,9 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         embedding = np.empty((D.shape[0], self.n_components))
         embedding[landmarks] = Y
         others = np.setdiff1d(np.arange(D.shape[0]), landmarks)
-        # Row blocks of about 64 MiB: the gathered rows (and their stress
-        # weights) never add a second (n, n_landmarks) array to the peak.
-        step = max(1, 2**23 // max(1, D.shape[1]))
+        # Row blocks (64 MiB at the default working memory): the gathered rows
+        # and their stress weights never add a second (n, n_landmarks) array.
+        step = _block_size(others.size, 8 * D.shape[1], 16)
         for start in range(0, others.size, step):
             rows = others[start:start + step]
             embedding[rows] = self._place(D[rows], Y, backend)
