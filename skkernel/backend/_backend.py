@@ -180,13 +180,43 @@ def get_array_module(backend):
     return np, sp
 
 
+def is_device_array(a):
+    """Return True for arrays numpy cannot read without an explicit copy.
+
+    That is cupy arrays and sparse matrices, and any other object of the
+    array API standard (``__array_namespace__``) that is not a numpy array,
+    such as ``array_api_strict`` arrays on a non-CPU device, which CI uses to
+    stand in for a GPU.
+
+    Parameters
+    ----------
+    a : object
+        Any object.
+
+    Returns
+    -------
+    is_device : bool
+        True when ``np.asarray(a)`` is not the way to read ``a``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skkernel.backend import is_device_array
+    >>> is_device_array(np.zeros(3)), is_device_array([1.0])
+    (False, False)
+    """
+    if is_cupy_array(a):
+        return True
+    return hasattr(a, "__array_namespace__") and not isinstance(a, np.ndarray | np.generic)
+
+
 def to_cpu(a):
-    """Move a cupy array (dense or sparse) to the host; pass others through.
+    """Copy a device array (cupy, or another array-API array) to the host.
 
     Parameters
     ----------
     a : array-like or sparse matrix
-        Array on any device.
+        Array on any device; host objects pass through unchanged.
 
     Returns
     -------
@@ -202,7 +232,46 @@ def to_cpu(a):
     """
     if is_cupy_array(a):
         return a.get()
+    if is_device_array(a):
+        # DLPack reads the buffer explicitly; np.asarray would be refused by
+        # a device array (as cupy and array_api_strict on a device do).
+        return np.from_dlpack(a)
     return a
+
+
+def like_input(result, reference):
+    """Return ``result`` (host) in the array type and device of ``reference``.
+
+    Outputs follow the input's array type: cupy in, cupy out; an array-API
+    array in, the same namespace and device out; anything else, numpy.
+
+    Parameters
+    ----------
+    result : ndarray
+        A host result.
+    reference : array-like
+        The input the result was computed from.
+
+    Returns
+    -------
+    result : array
+        ``result`` moved into ``reference``'s namespace and device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skkernel.backend import like_input
+    >>> like_input(np.ones(2), [0.0, 1.0])
+    array([1., 1.])
+    """
+    if not is_device_array(reference) or is_device_array(result):
+        return result
+    if is_cupy_array(reference):
+        import cupy
+
+        return cupy.asarray(result)
+    namespace = reference.__array_namespace__()
+    return namespace.asarray(np.ascontiguousarray(result), device=reference.device)
 
 
 def to_device(a, backend):

@@ -63,6 +63,7 @@ def all_estimators(type_filter=None):
                 and issubclass(obj, BaseEstimator)
                 and not inspect.isabstract(obj)
                 and not name.startswith("_")
+                and obj.__module__ != "skkernel.base"  # the base, not an estimator
             ):
                 found[name] = obj
     estimators = sorted(found.items(), key=itemgetter(0))

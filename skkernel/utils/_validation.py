@@ -40,7 +40,8 @@ def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
     if sample_weight is None:
         return np.ones(n_samples, dtype=dtype)
     if isinstance(sample_weight, numbers.Number):
-        return np.full(n_samples, sample_weight, dtype=dtype)
+        # A scalar gets the same checks as an array (0, -1 and NaN refused).
+        sample_weight = np.full(n_samples, sample_weight, dtype=dtype)
     sample_weight = np.asarray(to_cpu(sample_weight), dtype=dtype)
     if sample_weight.ndim != 1 or sample_weight.shape[0] != n_samples:
         raise ValueError(
@@ -56,6 +57,58 @@ def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
             "sample_weight is all zero: at least one weight must be positive."
         )
     return sample_weight
+
+
+def check_device_data(estimator, X, y=None, *, reset=True):
+    """Validate a device array (cupy) without copying it to the host.
+
+    The device counterpart of ``validate_data`` for estimators that compute
+    on the GPU: two dimensions, at least one sample, float64, finite values,
+    ``n_features_in_`` set or checked, and ``y`` one-dimensional of matching
+    length.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Receives ``n_features_in_`` when ``reset``.
+    X : device array of shape (n_samples, n_features)
+        The data.
+    y : device array of shape (n_samples,), default=None
+        The targets.
+    reset : bool, default=True
+        Set ``n_features_in_`` (fit) or check against it (predict, partial_fit).
+
+    Returns
+    -------
+    X, y : device arrays
+        float64 (``y`` is None when not given).
+    """
+    xp = X.__array_namespace__() if hasattr(X, "__array_namespace__") else None
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2D array for X, got an array of shape {tuple(X.shape)}."
+        )
+    if X.shape[0] < 1:
+        raise ValueError(f"Found array with 0 sample(s) (shape={tuple(X.shape)}).")
+    X = xp.astype(X, xp.float64) if xp is not None else X.astype("float64")
+    if not bool(xp.all(xp.isfinite(X))):
+        raise ValueError("Input X contains NaN or infinity.")
+    if reset:
+        estimator.n_features_in_ = int(X.shape[1])
+    elif X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(estimator).__name__} is "
+            f"expecting {estimator.n_features_in_} features as input."
+        )
+    if y is not None:
+        y = xp.astype(xp.asarray(y), xp.float64)
+        if y.ndim != 1 or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}."
+            )
+        if not bool(xp.all(xp.isfinite(y))):
+            raise ValueError("Input y contains NaN or infinity.")
+    return X, y
 
 
 def draw_seed(random_state):
