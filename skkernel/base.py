@@ -122,9 +122,10 @@ class Interval:
             return kind
         left = "-inf" if self.left is None else f"{self.left}"
         right = "inf" if self.right is None else f"{self.right}"
-        left_bracket = "[" if self.closed in ("left", "both") and self.left is not None else "("
-        right_bracket = "]" if self.closed in ("right", "both") and self.right is not None else ")"
-        return f"{kind} in the range {left_bracket}{left}, {right}{right_bracket}"
+        closed_left = self.closed in ("left", "both") and self.left is not None
+        closed_right = self.closed in ("right", "both") and self.right is not None
+        return (f"{kind} in the range {'[' if closed_left else '('}{left}, "
+                f"{right}{']' if closed_right else ')'}")
 
 
 class Options:

@@ -207,7 +207,8 @@ def is_device_array(a):
     """
     if is_cupy_array(a):
         return True
-    return hasattr(a, "__array_namespace__") and not isinstance(a, np.ndarray | np.generic)
+    host = isinstance(a, np.ndarray | np.generic)
+    return hasattr(a, "__array_namespace__") and not host
 
 
 def to_cpu(a):
