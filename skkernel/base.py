@@ -379,6 +379,12 @@ class SkkernelEstimator(BaseEstimator):
             return validate_data(self, X, reset=reset, **self._data_kwargs), None
         return validate_data(self, X, y, reset=reset, **self._data_kwargs)
 
+    def _validate_predict_data(self, X):
+        """Validate data for predict/transform/score against the fit."""
+        if is_cupy_array(X) and self._supports_device_input:
+            return check_device_data(self, X, reset=False)[0]
+        return validate_data(self, to_cpu(X), reset=False, **self._data_kwargs)
+
     # -------------------------------------------------------------- preamble
 
     def _validate_params(self):

@@ -267,6 +267,8 @@ def like_input(result, reference):
     """
     if not is_device_array(reference) or is_device_array(result):
         return result
+    if np.asarray(result).dtype.kind not in "biufc":
+        return result  # labels such as strings have no device representation
     if is_cupy_array(reference):
         import cupy
 
