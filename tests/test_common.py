@@ -2,12 +2,15 @@
 
 import pickle
 
+import joblib
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import skkernel
 from skkernel.utils import all_estimators
+from skkernel.utils._estimator_checks import CHECKS
 from skkernel.utils._test_common import (
     TEST_PARAMS,
     WAIVERS,
@@ -49,7 +52,8 @@ def test_backend_parameter_is_validated(name, cls):
     assert est.backend == "tpu"  # __init__ stores, fit validates
     X = np.abs(np.random.RandomState(0).rand(12, 12))
     X = X + X.T
-    with pytest.raises(ValueError, match=r"backend must be one of .*'tpu'"):
+    match = r"'backend' parameter of .* must be one of .*'tpu'"
+    with pytest.raises(ValueError, match=match):
         if hasattr(est, "fit_transform"):
             est.fit_transform(X)
         else:
@@ -66,3 +70,59 @@ def test_clone_and_pickle_unfitted(name, cls):
     assert twin.get_params() == est.get_params()
     restored = pickle.loads(pickle.dumps(est))
     assert restored.get_params() == est.get_params()
+
+
+# ------------------------------------------------------------ as users run it
+
+
+@parametrize_with_checks(
+    [cls() for _, cls in ESTIMATORS], expected_failed_checks=expected_failed_checks
+)
+def test_sklearn_compatible_with_default_parameters(estimator, check):
+    # Users call check_estimator(Est()) with defaults, not with TEST_PARAMS.
+    check(estimator)
+
+
+# ------------------------------------------------------------ house contracts
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "estimator", list(make_instances(ESTIMATORS)), ids=lambda e: type(e).__name__
+)
+def test_house_contract(estimator, check):
+    check(type(estimator).__name__, estimator)
+
+
+def test_config_context_reaches_joblib_workers():
+    # Regression (issue 9, defect 7): cross_validate(n_jobs=2) ran numba in
+    # its workers although the caller had config_context(backend="numpy").
+    from sklearn.datasets import make_regression
+    from sklearn.model_selection import cross_validate
+
+    from skkernel.linear_model import SketchedLinearRegression
+
+    X, y = make_regression(200, 5, random_state=0)
+    for backend in ("loky", "threading"):
+        with skkernel.config_context(backend="numpy"), \
+                joblib.parallel_backend(backend, n_jobs=2):
+            result = cross_validate(SketchedLinearRegression(random_state=0), X, y,
+                                    cv=2, n_jobs=2, return_estimator=True)
+        assert [e.backend_ for e in result["estimator"]] == ["numpy", "numpy"]
+    # Outside the block the default rule applies again, to clones too.
+    assert clone(SketchedLinearRegression()).fit(X, y).backend_ == "numba"
+    # An explicit backend parameter wins over the context.
+    with skkernel.config_context(backend="numpy"):
+        twin = clone(SketchedLinearRegression(backend="numba"))
+    assert twin.fit(X, y).backend_ == "numba"
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize(
+    "estimator", list(make_instances(ESTIMATORS)), ids=lambda e: type(e).__name__
+)
+def test_output_follows_cupy_input(estimator):
+    from skkernel.utils._estimator_checks import check_output_follows_device_input
+
+    check_output_follows_device_input(type(estimator).__name__, estimator,
+                                      device="cupy")
