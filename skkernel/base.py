@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, clone, is_regressor
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
@@ -211,7 +211,17 @@ class _RandomState:
         return "an int in the range [0, 2**32 - 1], a numpy RandomState or None"
 
 
+class _ArrayLike:
+    def is_satisfied_by(self, value):
+        return hasattr(value, "__len__") and not isinstance(value, str | bytes) or (
+            hasattr(value, "shape") and hasattr(value, "dtype"))
+
+    def __str__(self):
+        return "an array-like"
+
+
 _SHORTHANDS = {
+    "array-like": _ArrayLike(),
     None: Options(None),
     "boolean": _InstanceOf(bool | np.bool_, "a bool"),
     "random_state": _RandomState(),
@@ -245,9 +255,9 @@ def validate_parameter_constraints(constraints, params, caller_name):
     constraints : dict
         Parameter name to a list of constraints (:class:`Interval`,
         :class:`Options`, :class:`RealVector`, a type, ``None``, or one of the
-        shorthands ``"boolean"``, ``"random_state"``, ``"callable"``); the
-        value must satisfy at least one. ``"no_validation"`` skips a
-        parameter.
+        shorthands ``"boolean"``, ``"random_state"``, ``"callable"``,
+        ``"array-like"``); the value must satisfy at least one. The bare string
+        ``"no_validation"`` (not a list) skips a parameter.
     params : dict
         Parameter name to value.
     caller_name : str
@@ -371,13 +381,18 @@ class SkkernelEstimator(BaseEstimator):
         """Rules between parameters (after each one passed its constraints)."""
 
     def _validate_fit_data(self, X, y, reset):
-        """Validate data for fit; returns ``(X, y)``. Override for graphs etc."""
+        """Validate data for fit; returns ``(X, y)``. Override for graphs etc.
+
+        A target the tags require is validated even when None (scikit-learn's
+        "requires y" error), and a regressor's is made numeric.
+        """
         if is_cupy_array(X) and self._supports_device_input:
             return check_device_data(self, X, y, reset=reset)
         X, y = to_cpu(X), to_cpu(y)
-        if y is None:
+        if y is None and not self.__sklearn_tags__().target_tags.required:
             return validate_data(self, X, reset=reset, **self._data_kwargs), None
-        return validate_data(self, X, y, reset=reset, **self._data_kwargs)
+        return validate_data(self, X, y, reset=reset, y_numeric=is_regressor(self),
+                             **self._data_kwargs)
 
     def _validate_predict_data(self, X):
         """Validate data for predict/transform/score against the fit."""
@@ -409,7 +424,8 @@ class SkkernelEstimator(BaseEstimator):
         fixed = self._partial_fit_fixed_params
         current = self.get_params(deep=False)
         for name, before in snapshot.items():
-            if fixed is not None and name not in fixed:
+            if name not in (fixed if fixed is not None else
+                            set(snapshot) - {"verbose", "n_jobs"}):
                 continue
             if not _same_value(current[name], before):
                 raise ValueError(
@@ -462,7 +478,11 @@ class SkkernelEstimator(BaseEstimator):
                 yield ctx
             self.backend_ = backend
             self._check_finite_fit()
-            if partial and first:
+            # partial_fit continues from the first call, or from a fit that
+            # left streaming state (scikit-learn's convention).
+            streaming = bool(self._streaming_state) and all(
+                hasattr(self, name) for name in self._streaming_state)
+            if first and (partial or streaming):
                 self._partial_fit_params = self.get_params(deep=False)
             elif not partial:
                 self.__dict__.pop("_partial_fit_params", None)

@@ -240,6 +240,36 @@ def to_cpu(a):
     return a
 
 
+def get_namespace(a):
+    """Return the array module of ``a``: cupy, an array-API namespace, or numpy.
+
+    Parameters
+    ----------
+    a : array
+        Any array.
+
+    Returns
+    -------
+    xp : module
+        ``cupy`` for cupy arrays, ``a.__array_namespace__()`` for other device
+        arrays, else ``numpy``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skkernel.backend import get_namespace
+    >>> get_namespace(np.ones(2)).__name__
+    'numpy'
+    """
+    if is_cupy_array(a):
+        import cupy
+
+        return cupy
+    if is_device_array(a):
+        return a.__array_namespace__()
+    return np
+
+
 def like_input(result, reference):
     """Return ``result`` (host) in the array type and device of ``reference``.
 

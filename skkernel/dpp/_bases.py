@@ -10,16 +10,33 @@ user-supplied feature map orthonormalised on a candidate pool.
 """
 
 import functools
+import math
 import numbers
 
 import numpy as np
 import scipy.linalg
 from sklearn.utils import check_random_state
 
-from ..backend import get_array_module, resolve_backend, to_cpu, to_device
+from ..backend import Dispatch, get_array_module, resolve_backend, to_cpu, to_device
 from ._rejection_kernels import ratio_numba
 
+EXTRAPOLATIONS = ("error", "constant", "continue")
+
 # ----------------------------------------------------------- univariate families
+
+
+def _ratio_reference(family, x, ks):
+    return family.ratio(x, ks)
+
+
+def _ratio_numba(family, x, ks):
+    return ratio_numba(family.name, x, ks)
+
+
+# The density ratios of the rejection samplers: numpy's evaluate every
+# function up to max(ks) at each proposal, numba's only up to its own k.
+_DENSITY_RATIO = Dispatch("rejection density ratio", numpy=_ratio_reference,
+                          numba=_ratio_numba)
 
 
 def _rejection(ks, rng, family, backend="numpy", draws_per_round=4):
@@ -27,25 +44,20 @@ def _rejection(ks, rng, family, backend="numpy", draws_per_round=4):
 
     ``family.propose(ks, rng)`` draws from a proposal law ``g_k``,
     ``family.ratio(x, ks)`` is the density ratio ``phi_k^2 mu / g_k`` (its
-    numba twin in ``_rejection_kernels`` when ``backend="numba"``) and
+    numba twin in ``_rejection_kernels`` on the numba backend) and
     ``family.bound(ks)`` bounds it; a proposal is kept with probability
     ``ratio / bound``. Every pending item gets ``draws_per_round`` proposals
-    per round and keeps the first accepted one. Both backends consume the
+    per round and keeps the first accepted one. All backends consume the
     same random numbers.
     """
-    if backend == "numpy":
-        ratio = family.ratio
-    else:
-        def ratio(x, k):
-            return ratio_numba(family.name, x, k)
-
+    ratio = _DENSITY_RATIO.implementation(backend)
     ks = np.asarray(ks, dtype=np.int64)
     out = np.empty(ks.shape[0])
     pending = np.arange(ks.shape[0])
     while pending.size:
         k = np.repeat(ks[pending], draws_per_round)
         x = family.propose(k, rng)
-        ok = rng.random_sample(k.size) * family.bound(k) < ratio(x, k)
+        ok = rng.random_sample(k.size) * family.bound(k) < ratio(family, x, k)
         ok = ok.reshape(-1, draws_per_round)
         x = x.reshape(-1, draws_per_round)
         hit = ok.any(axis=1)
@@ -226,6 +238,10 @@ INDEX_SETS = ("total_degree", "tensor", "hyperbolic_cross")
 _MAX_BASIS = 100_000
 
 
+class TooManyBasisFunctions(ValueError):
+    """An index set with more than ``_MAX_BASIS`` functions was requested."""
+
+
 def multi_indices(n_functions_1d, degree_of, dim, degree, index_set):
     """Multi-indices ``alpha`` (rows) of a tensor basis, graded by degree.
 
@@ -264,12 +280,39 @@ def multi_indices(n_functions_1d, degree_of, dim, degree, index_set):
         alpha = np.column_stack([alpha[rows], cols])
         cost = new_cost[rows, cols]
         if alpha.shape[0] > _MAX_BASIS:
-            raise ValueError(
+            raise TooManyBasisFunctions(
                 f"index_set={index_set!r} with dim={dim} and degree={degree} has "
                 f"more than {_MAX_BASIS} basis functions; lower degree or dim."
             )
     order = np.lexsort((*alpha.T[::-1], degrees[alpha].sum(axis=1)))
     return alpha[order]
+
+
+def count_basis_functions(family, degree, dim, index_set):
+    """Number of functions ``m`` of ``TensorProductBasis(family, degree, dim)``.
+
+    Parameters
+    ----------
+    family : {"legendre", "hermite", "trigonometric"}
+        Univariate family.
+    degree : int
+        Maximal degree ``p``.
+    dim : int
+        Number of variables.
+    index_set : {"total_degree", "tensor", "hyperbolic_cross"}
+        Multi-indices kept.
+
+    Returns
+    -------
+    m : int or float
+        The count; ``inf`` above the largest basis that is built.
+    """
+    fam = _FAMILIES[family]
+    try:
+        return multi_indices(fam.n_functions(degree), fam.degree_of, dim, degree,
+                             index_set).shape[0]
+    except TooManyBasisFunctions:
+        return math.inf
 
 
 # --------------------------------------------------------------------- bases
@@ -398,6 +441,12 @@ def _check_count(value, name, min_val):
     return int(value)
 
 
+def _number(value):
+    """The shortest text that reads back as ``value`` (``1``, ``1.0000000001``)."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
 def _check_points_array(X, dim, name="X"):
     X = np.asarray(to_cpu(X), dtype=np.float64)
     if X.ndim == 1 and dim == 1:
@@ -432,9 +481,11 @@ class TensorProductBasis(OrthonormalBasis):
     index_set : {"total_degree", "tensor", "hyperbolic_cross"}, \
             default="total_degree"
         Which multi-indices ``alpha`` are kept.
-    domain : tuple of float or None, default=None
-        ``(a, b)`` in every coordinate for the bounded families (``None``:
-        ``(-1, 1)``); must be ``None`` for ``"hermite"``.
+    domain : tuple of float, array-like of shape (dim, 2) or None, \
+            default=None
+        For the bounded families, ``(a, b)`` in every coordinate or one row
+        ``(a_i, b_i)`` per coordinate (``None``: ``(-1, 1)``); must be
+        ``None`` for ``"hermite"``.
 
     Attributes
     ----------
@@ -442,6 +493,8 @@ class TensorProductBasis(OrthonormalBasis):
         Number of basis functions ``m``.
     multi_indices : ndarray of shape (n_basis, dim)
         Univariate function index of each basis function per coordinate.
+    bounds : ndarray of shape (dim, 2) or None
+        The domain of each coordinate (``None`` for ``"hermite"``).
 
     See Also
     --------
@@ -471,7 +524,7 @@ class TensorProductBasis(OrthonormalBasis):
                 f"index_set must be one of {list(INDEX_SETS)}, got {index_set!r}."
             )
         self.index_set = index_set
-        self.domain = self._check_domain(domain)
+        self.domain, self.bounds = self._check_domain(domain)
         self._n1 = self._family.n_functions(self.degree)
         self.multi_indices = multi_indices(
             self._n1, self._family.degree_of, self.dim, self.degree, index_set
@@ -479,6 +532,7 @@ class TensorProductBasis(OrthonormalBasis):
         self.n_basis = self.multi_indices.shape[0]
 
     def _check_domain(self, domain):
+        """``domain`` as given (normalised) and as a ``(dim, 2)`` array."""
         if not self._family.bounded:
             if domain is not None:
                 raise ValueError(
@@ -486,22 +540,26 @@ class TensorProductBasis(OrthonormalBasis):
                     "Gaussian on the whole real line: domain must be None, got "
                     f"{domain!r} (standardise X instead)."
                 )
-            return None
+            return None, None
         if domain is None:
-            return (-1.0, 1.0)
+            domain = (-1.0, 1.0)
+        message = (
+            "domain must be a pair (a, b) of finite floats with a < b, or an "
+            f"array of shape (dim, 2) = ({self.dim}, 2) of such pairs, got "
+            f"{domain!r}."
+        )
         try:
-            a, b = (float(v) for v in domain)
+            bounds = np.asarray(to_cpu(domain), dtype=np.float64)
         except (TypeError, ValueError):
-            raise ValueError(
-                f"domain must be a pair (a, b) of finite floats with a < b, got "
-                f"{domain!r}."
-            ) from None
-        if not (np.isfinite(a) and np.isfinite(b) and a < b):
-            raise ValueError(
-                f"domain must be a pair (a, b) of finite floats with a < b, got "
-                f"{domain!r}."
-            )
-        return (a, b)
+            raise ValueError(message) from None
+        if bounds.shape not in ((2,), (self.dim, 2)):
+            raise ValueError(message)
+        if not (np.all(np.isfinite(bounds))
+                and np.all(bounds[..., 0] < bounds[..., 1])):
+            raise ValueError(message)
+        if bounds.ndim == 1:
+            return (float(bounds[0]), float(bounds[1])), np.tile(bounds, (self.dim, 1))
+        return tuple(map(tuple, bounds.tolist())), bounds
 
     def __repr__(self):
         return (
@@ -511,17 +569,17 @@ class TensorProductBasis(OrthonormalBasis):
 
     # Coordinates: x in the domain <-> t in the family's reference interval.
     def _to_reference(self, X):
-        if self.domain is None:
+        if self.bounds is None:
             return X
-        a, b = self.domain
+        a, b = self.bounds[:, 0], self.bounds[:, 1]
         if self._family is _Trigonometric:
             return (X - a) / (b - a)
         return (2 * X - (a + b)) / (b - a)
 
     def _from_reference(self, T):
-        if self.domain is None:
+        if self.bounds is None:
             return T
-        a, b = self.domain
+        a, b = self.bounds[:, 0], self.bounds[:, 1]
         if self._family is _Trigonometric:
             return a + (b - a) * T
         return (a + b) / 2 + (b - a) / 2 * T
@@ -542,16 +600,19 @@ class TensorProductBasis(OrthonormalBasis):
             The points as float64.
         """
         X = _check_points_array(X, self.dim, name)
-        if self.domain is not None and X.size:
-            a, b = self.domain
-            slack = 1e-12 * (b - a)
-            low, high = X.min(), X.max()
-            if low < a - slack or high > b + slack:
-                raise ValueError(
-                    f"{name} has values outside the domain [{a:g}, {b:g}] of "
-                    f"basis={self.family!r}: found values in [{low:g}, {high:g}]. "
-                    "Rescale X or set domain."
-                )
+        if self.bounds is None or not X.size:
+            return X
+        a, b = self.bounds[:, 0], self.bounds[:, 1]
+        slack = 1e-12 * (b - a)  # rounding of a rescaled point on the boundary
+        outside = np.any((X < a - slack) | (X > b + slack), axis=0)
+        if np.any(outside):
+            j = int(np.flatnonzero(outside)[0])
+            raise ValueError(
+                f"{name} has values outside the domain [{_number(a[j])}, "
+                f"{_number(b[j])}] of feature {j} of basis={self.family!r}: found "
+                f"values in [{_number(X[:, j].min())}, {_number(X[:, j].max())}]. "
+                "Rescale X or set domain."
+            )
         return X
 
     def _evaluate_checked(self, X):
@@ -562,20 +623,35 @@ class TensorProductBasis(OrthonormalBasis):
             out *= values[:, self.multi_indices[:, i]]
         return out
 
-    def evaluate(self, X):
+    def evaluate(self, X, extrapolation="error"):
         """Evaluate the orthonormal basis functions at ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n_points, dim)
             Points in the domain.
+        extrapolation : {"error", "constant", "continue"}, default="error"
+            Points outside the domain of a bounded family: ``"error"``
+            refuses them, ``"constant"`` moves each coordinate to the nearest
+            end of its interval, ``"continue"`` evaluates the functions'
+            formulas there (polynomials grow, sines and cosines repeat).
 
         Returns
         -------
         Phi : ndarray of shape (n_points, n_basis)
             ``Phi[i, j] = phi_j(x_i)``.
         """
-        return self._evaluate_checked(self.check_points(X))
+        if extrapolation == "error" or self.bounds is None:
+            return self._evaluate_checked(self.check_points(X))
+        X = _check_points_array(X, self.dim)
+        if extrapolation == "constant":
+            X = np.clip(X, self.bounds[:, 0], self.bounds[:, 1])
+        elif extrapolation != "continue":
+            raise ValueError(
+                f"extrapolation must be one of {list(EXTRAPOLATIONS)}, got "
+                f"{extrapolation!r}."
+            )
+        return self._evaluate_checked(X)
 
     def _measure_points(self, n, rng):
         T = np.column_stack(
@@ -603,8 +679,10 @@ class LegendreBasis(TensorProductBasis):
     index_set : {"total_degree", "tensor", "hyperbolic_cross"}, \
             default="total_degree"
         Multi-indices kept in several dimensions.
-    domain : tuple of float or None, default=None
-        ``(a, b)`` for every coordinate; ``None`` is ``(-1, 1)``.
+    domain : tuple of float, array-like of shape (dim, 2) or None, \
+            default=None
+        ``(a, b)`` for every coordinate, or one row ``(a_i, b_i)`` per
+        coordinate; ``None`` is ``(-1, 1)``.
 
     Attributes
     ----------
@@ -682,8 +760,10 @@ class TrigonometricBasis(TensorProductBasis):
     index_set : {"total_degree", "tensor", "hyperbolic_cross"}, \
             default="total_degree"
         Multi-indices kept, by frequency, in several dimensions.
-    domain : tuple of float or None, default=None
-        One period ``(a, b)``; ``None`` is ``(-1, 1)``.
+    domain : tuple of float, array-like of shape (dim, 2) or None, \
+            default=None
+        One period ``(a, b)`` for every coordinate, or one row per
+        coordinate; ``None`` is ``(-1, 1)``.
 
     Attributes
     ----------
@@ -837,6 +917,8 @@ class FeatureMapBasis(OrthonormalBasis):
                 f"feature_map must be callable, got {type(feature_map).__name__}."
             )
         self.feature_map = feature_map
+        # Resolved before the copy to the host, so that "auto" sees a device pool.
+        backend = resolve_backend(backend, candidates)
         candidates = np.asarray(to_cpu(candidates), dtype=np.float64)
         if candidates.ndim == 1:
             candidates = candidates[:, None]
@@ -858,7 +940,6 @@ class FeatureMapBasis(OrthonormalBasis):
                 f"are only {self.n_candidates} candidates; need at least m "
                 "candidates."
             )
-        backend = resolve_backend(backend, candidates)
         xp, _ = get_array_module(backend)
         self._R, self.leverage = orthonormalize_pool(to_device(Phi, backend), xp)
         self._R_inv = scipy.linalg.solve_triangular(self._R, np.eye(self.n_basis))
@@ -904,13 +985,16 @@ class FeatureMapBasis(OrthonormalBasis):
         """
         return _check_points_array(X, self.dim, name)
 
-    def evaluate(self, X):
+    def evaluate(self, X, extrapolation="error"):
         """Orthonormalised features ``R^-T phi(x)`` at ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n_points, dim)
             Points where the feature map is defined.
+        extrapolation : str, default="error"
+            Unused: a feature map has no domain (kept so that every basis
+            takes the same arguments).
 
         Returns
         -------
@@ -950,8 +1034,10 @@ def make_basis(basis, degree=9, dim=1, index_set="total_degree", domain=None,
     index_set : {"total_degree", "tensor", "hyperbolic_cross"}, \
             default="total_degree"
         Multi-indices kept in several dimensions.
-    domain : tuple of float or None, default=None
-        Box side ``(a, b)`` of the bounded families.
+    domain : tuple of float, array-like of shape (dim, 2) or None, \
+            default=None
+        Box of the bounded families: ``(a, b)`` for every coordinate or one
+        row per coordinate (``None``: ``(-1, 1)``).
     candidates : array-like of shape (n_candidates, dim), default=None
         The pool for a callable ``basis``.
     backend : str, default="auto"

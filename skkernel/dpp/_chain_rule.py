@@ -14,7 +14,7 @@ acceptance rule, so on the same stream they choose the same points.
 
 import numpy as np
 
-from ..backend import jit
+from ..backend import Dispatch, jit
 
 # A proposal whose residual is below this fraction of its norm lies (up to
 # rounding) in the span of the chosen points: a point already chosen on a
@@ -123,4 +123,7 @@ def chain_rule_numba(Psi, sq_norms, uniforms, Q, t):
     return accepted[:n_accepted], t
 
 
-CHAIN_RULE = {"numpy": chain_rule_reference, "numba": chain_rule_numba}
+# The chain rule is sequential and small (O(m^3 log m) a sample): on every
+# backend it runs on the host; a GPU run takes the reference.
+CHAIN_RULE = Dispatch("projection-DPP chain rule", numpy=chain_rule_reference,
+                      numba=chain_rule_numba)

@@ -140,13 +140,6 @@ def _check_n(n, basis):
     return int(n)
 
 
-def _cpu_backend(backend):
-    # The chain rule and the rejection loops are sequential and small
-    # (O(m^3 log m)); on a GPU run they stay on the host, with numba.
-    resolved = resolve_backend(backend)
-    return "numpy" if resolved == "numpy" else "numba"
-
-
 def _harmonic(k):
     return float(np.sum(1.0 / np.arange(1, k + 1))) if k > 0 else 0.0
 
@@ -159,7 +152,7 @@ def _draw_projection_dpps(basis, n_dpp, rng, backend):
     most runs); a sample that exhausts its share draws more on its own.
     """
     m = basis.n_basis
-    chain_rule = CHAIN_RULE[backend]
+    chain_rule = CHAIN_RULE.implementation(backend)
     count = int(1.3 * m * _harmonic(m)) + 8
     X, idx, Psi = basis._propose(n_dpp * count, rng, "christoffel", backend)
     uniforms = rng.random_sample(n_dpp * count)
@@ -256,7 +249,7 @@ def _sample(sampling, basis, n, random_state, backend):
     n = basis.n_basis if sampling == "projection_dpp" and n is None else n
     n = _check_n(n, basis)
     return _SAMPLERS[sampling](basis, n, check_random_state(random_state),
-                               _cpu_backend(backend))
+                               resolve_backend(backend))
 
 
 def sample_iid_christoffel(basis, n_samples, random_state=None):
@@ -314,9 +307,10 @@ def sample_projection_dpp(basis, random_state=None, backend="auto"):
     random_state : int, RandomState instance or None, default=None
         Seed. The numpy and numba backends give the same points.
     backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
-        Chain-rule implementation (``"cupy"`` runs it on the host with numba;
-        a :class:`FeatureMapBasis` built with ``backend="cupy"`` has already
-        done its heavy orthonormalisation on the GPU).
+        Chain-rule and rejection implementation: the numpy reference or the
+        numba kernels. The sampling is sequential and runs on the host;
+        ``"cupy"`` runs the reference (a :class:`FeatureMapBasis` built with
+        ``backend="cupy"`` has done its heavy orthonormalisation on the GPU).
 
     Returns
     -------
@@ -552,11 +546,11 @@ def sample_design(basis, n_samples, sampling="repeated_dpp", stability_threshold
         raise ValueError(f"max_resample must be an integer >= 0, got {max_resample!r}.")
     basis = _check_basis(basis)
     n = basis.n_basis if sampling == "projection_dpp" else _check_n(n_samples, basis)
-    cpu_backend = _cpu_backend(backend)
+    backend = resolve_backend(backend)
     rng = check_random_state(random_state)
     best = None
     for attempt in range(max_resample + 1):
-        design = _SAMPLERS[sampling](basis, n, rng, cpu_backend)
+        design = _SAMPLERS[sampling](basis, n, rng, backend)
         design.n_resamples = attempt
         if best is None or design.gram_deviation < best.gram_deviation:
             best = design

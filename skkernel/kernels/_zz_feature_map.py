@@ -2,17 +2,18 @@
 
 import functools
 import inspect
-import numbers
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import check_array, check_random_state, check_scalar
+from sklearn.utils import check_array, check_random_state
 from threadpoolctl import ThreadpoolController
 
 from .._config import get_config
 from ..backend import (
+    Dispatch,
     get_array_module,
     is_cupy_array,
     numba_threads,
@@ -20,8 +21,8 @@ from ..backend import (
     to_cpu,
     to_device,
 )
+from ..base import COMMON_CONSTRAINTS, Interval, Options, validate_parameter_constraints
 from ..utils import progress_bar
-from ..utils._validation import check_options
 from ._zz_statevector import (
     ENTANGLEMENT_MODES,
     entangler_pairs,
@@ -35,6 +36,19 @@ from ._zz_statevector import (
 _MIB = 2**20
 _SYMMETRIC_BLOCK = 128
 _THREADED_GEMM_WORK = 2**25
+
+#: Constraints of the kernel's parameters, shared with QuantumKernelSVC.
+KERNEL_CONSTRAINTS = {
+    "reps": [Interval(Integral, 1, None)],
+    # Explicit pairs are checked by _check_pairs (shape, distinct qubits).
+    "entanglement": [Options(*ENTANGLEMENT_MODES), list, tuple, np.ndarray],
+    "alpha": [Interval(Real, None, None)],
+    "data_map": [None, "callable"],
+    "shots": [Interval(Integral, 1, None), None],
+    "noise": [Interval(Real, 0, 1)],
+    "enforce_psd": ["boolean"],
+    **COMMON_CONSTRAINTS,
+}
 
 
 @dataclass(frozen=True)
@@ -319,43 +333,16 @@ class ZZFeatureMapKernel:
         return states if on_gpu else to_cpu(states)
 
     def _check_params(self, *arrays):
-        check_scalar(self.reps, "reps", numbers.Integral, min_val=1)
+        validate_parameter_constraints(KERNEL_CONSTRAINTS, self.get_params(),
+                                       type(self).__name__)
         entanglement = self.entanglement
-        if isinstance(entanglement, str) or entanglement is None:
-            check_options(entanglement, "entanglement", ENTANGLEMENT_MODES)
-        else:
+        if not isinstance(entanglement, str):
             entanglement = _check_pairs(entanglement)
-        check_scalar(self.alpha, "alpha", numbers.Real)
-        if not np.isfinite(self.alpha):
-            raise ValueError(f"alpha must be finite, got {self.alpha!r}.")
-        data_map = self_product if self.data_map is None else self.data_map
-        if not callable(data_map):
-            raise TypeError(
-                "data_map must be None (the paper's map) or a callable, "
-                f"got {self.data_map!r}."
-            )
-        if self.shots is not None and (
-            not isinstance(self.shots, numbers.Integral)
-            or isinstance(self.shots, bool) or self.shots <= 0
-        ):
-            raise ValueError(
-                "shots must be None (exact kernel) or a positive integer, "
-                f"got {self.shots!r}."
-            )
-        check_scalar(self.noise, "noise", numbers.Real)
-        if not 0.0 <= self.noise <= 1.0:
-            raise ValueError(
-                "noise (the depolarising strength p) must be in [0, 1], "
-                f"got {self.noise!r}."
-            )
-        check_options(self.enforce_psd, "enforce_psd", (True, False))
-        check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)
-        if self.n_jobs is not None:
-            check_scalar(self.n_jobs, "n_jobs", numbers.Integral)
         backend = resolve_backend(self.backend, *[a for a in arrays if a is not None])
         return _Spec(
             reps=int(self.reps), entanglement=entanglement, alpha=float(self.alpha),
-            data_map=data_map, shots=None if self.shots is None else int(self.shots),
+            data_map=self_product if self.data_map is None else self.data_map,
+            shots=None if self.shots is None else int(self.shots),
             noise=float(self.noise), enforce_psd=bool(self.enforce_psd),
             backend=backend,
         )
@@ -407,29 +394,42 @@ def _compute_threads(n_jobs):
         yield n_threads
 
 
+def _numba_scratch(spec, n_qubits):
+    """Fixed bytes and bytes per row of the numba builder beyond the states."""
+    import numba
+
+    return 24 * 2**n_qubits * numba.config.NUMBA_NUM_THREADS, 0  # per-thread scratch
+
+
+def _reference_scratch(spec, n_qubits):
+    """Fixed bytes and bytes per row of the numpy/cupy reference builder."""
+    size = 2**n_qubits
+    n_terms = n_qubits + len(entangler_pairs(spec.entanglement, n_qubits))
+    # The parity matrix (and its integer source); phases, diagonal and
+    # transform temporaries of each row.
+    return 16 * n_terms * size, 80 * size
+
+
+_STATE_SCRATCH = Dispatch("ZZ statevector scratch memory", numpy=_reference_scratch,
+                          numba=_numba_scratch)
+
+
 def _plan_memory(spec, n_qubits, n_rows, n_cols, held, block_states):
     """Row-block size under ``working_memory``, or a MemoryError saying why not.
 
     ``held`` statevectors stay in memory for the whole call. Each row of a
     block needs ``n_cols`` complex overlaps, its own statevector when
-    ``block_states`` (rows of ``X`` in ``k(X, Y)``), and the reference
-    builder's temporaries.
+    ``block_states`` (rows of ``X`` in ``k(X, Y)``), and the builder's
+    temporaries.
     """
     size = 2**n_qubits
     budget = int(get_config()["working_memory"] * _MIB)
-    fixed = 16 * size * held
+    scratch_fixed, scratch_per_row = _STATE_SCRATCH(spec.backend, spec, n_qubits)
+    fixed = 16 * size * held + scratch_fixed
     # The block's complex overlaps and their moduli, and its conjugated states.
-    per_row = 32 * n_cols + 16 * size
+    per_row = 32 * n_cols + 16 * size + scratch_per_row
     if block_states:
         per_row += 16 * size
-    if spec.backend == "numba":
-        import numba
-
-        fixed += 24 * size * numba.config.NUMBA_NUM_THREADS  # per-thread scratch
-    else:
-        n_terms = n_qubits + len(entangler_pairs(spec.entanglement, n_qubits))
-        fixed += 16 * n_terms * size  # parity matrix (and its integer source)
-        per_row += 80 * size  # phases, diagonal and transform temporaries
     needed = fixed + max(per_row, 1)
     if needed > budget:
         raise MemoryError(
@@ -443,6 +443,23 @@ def _plan_memory(spec, n_qubits, n_rows, n_cols, held, block_states):
     return int(min(max(n_rows, 1), (budget - fixed) // max(per_row, 1)))
 
 
+def _build_reference(builder, features, out):
+    out[...] = statevectors_reference(features, builder.n_qubits, builder.parity,
+                                      builder.spec.reps, builder.spec.alpha,
+                                      xp=builder.xp)
+
+
+def _build_numba(builder, features, out):
+    statevectors_numba(features, builder.n_qubits, builder.pairs, builder.spec.reps,
+                       builder.spec.alpha, out)
+
+
+# The reference (a GEMM with the parity matrix, transforms by reshapes) runs
+# on numpy or cupy arrays; the numba kernel builds host states in parallel.
+_BUILD_STATES = Dispatch("ZZ statevectors", numpy=_build_reference,
+                         numba=_build_numba)
+
+
 class _StateBuilder:
     """Builds statevectors of row blocks with the spec's backend."""
 
@@ -450,21 +467,14 @@ class _StateBuilder:
         self.spec, self.n_qubits = spec, n_qubits
         self.xp, _ = get_array_module(spec.backend)
         self.pairs = entangler_pairs(spec.entanglement, n_qubits)
-        self.parity = None
-        if spec.backend != "numba":
-            self.parity = parity_matrix(n_qubits, self.pairs, xp=self.xp)
 
-    def features(self, X):
-        return phase_features(X, self.pairs, self.spec.data_map, xp=self.xp)
+    @functools.cached_property
+    def parity(self):
+        return parity_matrix(self.n_qubits, self.pairs, xp=self.xp)
 
     def build_into(self, X, out):
-        spec, n = self.spec, self.n_qubits
-        features = self.features(X)
-        if spec.backend == "numba":
-            statevectors_numba(features, n, self.pairs, spec.reps, spec.alpha, out)
-        else:
-            out[...] = statevectors_reference(features, n, self.parity, spec.reps,
-                                              spec.alpha, xp=self.xp)
+        features = phase_features(X, self.pairs, self.spec.data_map, xp=self.xp)
+        _BUILD_STATES(self.spec.backend, self, features, out)
         return out
 
     def build(self, X, block, progress=None):
@@ -488,7 +498,8 @@ def _fidelity_gram(X, Y, spec, verbose, n_threads=1):
     if symmetric:
         # Several row blocks let the products skip the lower triangle.
         block = min(block, max(_SYMMETRIC_BLOCK, -(-n_x // 8)))
-    threaded = (spec.backend != "cupy" and n_threads > 1
+    # Host products are split over Python threads; cuBLAS needs no help.
+    threaded = (xp is np and n_threads > 1
                 and n_x * n_y * 2**n_qubits >= _THREADED_GEMM_WORK)
     builder = _StateBuilder(spec, n_qubits)
     K = xp.empty((n_x, n_y))
@@ -544,7 +555,7 @@ def _apply_noise_model(K, spec, n_qubits, symmetric, random_state):
         if symmetric and spec.noise > 0.0:
             _fill_unit_diagonal(K)
         return K
-    xp = np if not is_cupy_array(K) else get_array_module("cupy")[0]
+    xp = _namespace(K)
     rng = check_random_state(random_state)
     # Drawn on the host so that every backend gives the same matrix.
     counts = rng.binomial(spec.shots, np.clip(to_cpu(K), 0.0, 1.0))
@@ -560,6 +571,9 @@ def _apply_noise_model(K, spec, n_qubits, symmetric, random_state):
     return K
 
 
+def _namespace(K):
+    return get_array_module("cupy" if is_cupy_array(K) else "numpy")[0]
+
+
 def _fill_unit_diagonal(K):
-    xp = get_array_module("cupy")[0] if is_cupy_array(K) else np
-    xp.fill_diagonal(K, 1.0)
+    _namespace(K).fill_diagonal(K, 1.0)

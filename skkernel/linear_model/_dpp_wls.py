@@ -1,23 +1,72 @@
 """Weighted least squares on DPP designs (Nouy and Michel, 2023)."""
 
 import math
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils import check_array, check_random_state, check_scalar
+from sklearn.base import RegressorMixin
+from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..backend import is_cupy_array, resolve_backend, to_cpu, to_device
-from ..dpp._bases import FeatureMapBasis, make_basis
+from ..backend import like_input, to_cpu
+from ..base import COMMON_CONSTRAINTS, Interval, Options, SkkernelEstimator
+from ..dpp._bases import (
+    EXTRAPOLATIONS,
+    INDEX_SETS,
+    FeatureMapBasis,
+    count_basis_functions,
+    make_basis,
+)
 from ..dpp._samplers import SAMPLINGS, gram_deviation, gram_matrix, sample_design
-from ..utils import check_sample_weight
-from ..utils._validation import check_options, fit_transaction
 
 _FAMILY_NAMES = ("legendre", "hermite", "trigonometric", "trig")
+# degree="auto": at most this degree, and at least this many distinct points
+# per basis function (the size of the default repeated-DPP design, n = 3 m).
+_MAX_AUTO_DEGREE = 9
+_POINTS_PER_FUNCTION = 3
 
 
-class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
+def _count_distinct(X, enough):
+    """Number of distinct rows of ``X``, or a number ``>= enough`` once certain.
+
+    One column with ``enough`` distinct values settles it (the usual case,
+    sorted in milliseconds); only otherwise are whole rows compared.
+    """
+    for column in X.T:
+        count = np.unique(column).size
+        if count >= enough:
+            return count
+    return np.unique(X, axis=0).shape[0]
+
+
+def _learned_domain(X):
+    """Per-feature ``[min, max]``; a constant ``c`` gets ``c -+ max(1, |c|)``."""
+    low, high = X.min(axis=0), X.max(axis=0)
+    half = np.where(high > low, 0.0, np.maximum(1.0, np.abs(low)))
+    return np.column_stack([low - half, high + half])
+
+
+def _degenerate_design_error(X, m, rank):
+    """Why the ``rank < m`` design ``X`` does not determine ``m`` coefficients."""
+    n_distinct = _count_distinct(X, m)
+    if n_distinct < m:
+        return ValueError(
+            f"X has {n_distinct} distinct point(s) (n_samples={X.shape[0]} with "
+            f"positive weight), fewer than the m={m} basis functions: weighted "
+            "least squares needs at least m distinct points. Lower degree or add "
+            "points."
+        )
+    constant = np.flatnonzero(np.ptp(X, axis=0) == 0).tolist()
+    reason = (f" (feature(s) {constant} take a single value)"
+              if constant and X.shape[1] > 1 else "")
+    return ValueError(
+        f"The weighted design matrix has numerical rank {rank}, below the m={m} "
+        f"basis functions: the points do not determine the coefficients{reason}. "
+        "Lower degree, or add points that spread over every feature."
+    )
+
+
+class DPPWeightedLeastSquares(RegressorMixin, SkkernelEstimator):
     """Weighted least squares in an orthonormal basis, on optimal designs.
 
     Approximates a function ``f`` by ``f_hat = sum_j c_j phi_j`` in the span
@@ -39,16 +88,35 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         polynomials (standard Gaussian), a trigonometric basis (uniform
         measure on one period ``domain``), or a feature map
         ``phi(X) -> (n_points, m)`` orthonormalised on ``candidates``.
-    degree : int, default=9
+    degree : int or "auto", default="auto"
         Maximal degree (frequency for the trigonometric basis) ``p``.
+        ``"auto"``: in :meth:`fit` (and :meth:`select`), the largest degree
+        up to 9 whose basis has at most ``n / 3`` functions, ``n`` being the
+        number of distinct points with positive weight (pool rows), and 0
+        when even the degree-1 basis is too large; 9 in :meth:`fit_function`
+        and :meth:`sample_design`, which draw their own points.
     dim : int or None, default=None
         Number of variables; ``None`` takes it from ``X`` in :meth:`fit`
         and uses 1 in :meth:`fit_function` and :meth:`sample_design`.
     index_set : {"total_degree", "tensor", "hyperbolic_cross"}, \
             default="total_degree"
         Multi-indices of the tensor basis when ``dim > 1``.
-    domain : tuple of float or None, default=None
-        ``(a, b)`` box side for the bounded bases (``None``: ``(-1, 1)``).
+    domain : (float, float), array-like of shape (n_features, 2) or None, \
+            default=None
+        The box of the bounded bases: ``(a, b)`` for every feature, or one
+        row ``(a_i, b_i)`` per feature. ``None``: learned from the data in
+        :meth:`fit` (each feature's minimum and maximum; see Notes) and
+        from ``X_pool`` in :meth:`select`; ``(-1, 1)`` in
+        :meth:`fit_function` and :meth:`sample_design`. Training points
+        outside a given domain are an error.
+    extrapolation : {"constant", "error", "continue"}, default="constant"
+        What :meth:`predict` does with points outside the domain:
+        ``"constant"`` moves each feature to the nearest end of its interval
+        (the prediction stays what it is on the boundary), ``"error"``
+        raises a ``ValueError`` naming the feature, ``"continue"`` evaluates
+        the basis there (polynomials grow fast away from the domain;
+        trigonometric functions repeat with the period). Unused by the
+        Hermite basis and feature maps, which have no domain.
     candidates : array-like of shape (n_candidates, n_features), default=None
         The finite pool for a callable ``basis``; designs are drawn from it.
     sampling : {"repeated_dpp", "iid_christoffel", "projection_dpp", \
@@ -72,7 +140,8 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         ``"numpy"``: the readable reference samplers; ``"numba"``: compiled
         chain rule and rejection kernels (default on CPU), same designs;
         ``"cupy"``: pool orthonormalisation of a callable ``basis`` (and in
-        :meth:`select`) on the GPU, sampling with numba on the host.
+        :meth:`select`) on the GPU; the sequential samplers run the numpy
+        reference on the host.
 
     Attributes
     ----------
@@ -82,8 +151,14 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         The fitted basis (``basis_.evaluate(X) @ coef_`` predicts).
     n_basis_ : int
         Number of basis functions ``m``.
+    degree_ : int or None
+        The degree used (``None`` for a callable ``basis``).
+    domain_ : ndarray of shape (`n_features_in_`, 2) or None
+        The interval of each feature (given or learned); ``None`` for the
+        Hermite basis and feature maps.
     design_points_ : ndarray of shape (`n_samples_`, `n_features_in_`)
-        Points the fit used (the design, or ``X``).
+        Points the fit used (the design, or the rows of ``X`` with positive
+        weight).
     weights_ : ndarray of shape (`n_samples_`,)
         Least-squares weights used (``sample_weight * m / k_m`` in
         :meth:`fit`).
@@ -124,6 +199,28 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
     * Volume-rescaled sampling is fitted unweighted: that estimator is the
       unbiased one for this law [3]_.
 
+    Domain. With ``domain=None``, :meth:`fit` takes each feature's interval
+    from the training points (their minimum and maximum, as
+    :class:`~sklearn.preprocessing.SplineTransformer` places its knots), so
+    the estimator can follow ``StandardScaler`` in a pipeline; a feature
+    that is constant at ``c`` gets ``[c - s, c + s]`` with
+    ``s = max(1, |c|)``. A prediction at a point outside the domain follows
+    ``extrapolation``: by default each feature outside its interval is
+    moved to the nearest end (the model is not trusted beyond its data);
+    ``"error"`` refuses the point, naming the feature. For the
+    trigonometric basis the learned interval is one period, which makes the
+    model take equal values at the smallest and the largest training value;
+    pass the period as ``domain`` when it is known. :meth:`select`
+    learns its domain from the pool: to fit on the chosen rows with the
+    weights it returns, pass that domain to the fit (``domain``), since a
+    fit with ``domain=None`` learns its own from the rows it is given.
+
+    Degenerate designs. :meth:`fit` needs at least ``m`` distinct points
+    with positive weight, and a weighted design matrix of rank ``m`` (a
+    feature with a single value, or points on a lower-dimensional set,
+    lower the rank); otherwise it raises a ``ValueError`` instead of
+    returning coefficients the data do not determine.
+
     The projection DPP is sampled by the chain rule with rejection from
     ``(k_m / m) mu``, also on finite pools, where it replaces the
     ``O(N m^2)`` sweep of Gram-Schmidt samplers once the pool is
@@ -149,16 +246,43 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
     (30, True)
     >>> bool(abs(model.predict(np.array([[0.3]]))[0] - np.exp(0.3)) < 1e-8)
     True
+
+    On data, ``degree="auto"`` and ``domain=None`` adapt to the points:
+
+    >>> X = np.linspace(0.0, 3.0, 40)[:, None]
+    >>> model = DPPWeightedLeastSquares().fit(X, np.sin(X[:, 0]))
+    >>> model.degree_, model.domain_.tolist()
+    (9, [[0.0, 3.0]])
     """
+
+    _parameter_constraints = {
+        "basis": [Options(*_FAMILY_NAMES), "callable"],
+        "degree": [Interval(Integral, 0, None), Options("auto")],
+        "dim": [Interval(Integral, 1, None), None],
+        "index_set": [Options(*INDEX_SETS)],
+        # Shape, finiteness and a < b are checked in _check_params.
+        "domain": [None, tuple, list, np.ndarray],
+        "extrapolation": [Options(*EXTRAPOLATIONS)],
+        # Validated with the pool by FeatureMapBasis (shape, finite values).
+        "candidates": "no_validation",
+        "sampling": [Options(*SAMPLINGS)],
+        "n_samples": [Options("auto"), Interval(Integral, 1, None)],
+        "stability_threshold": [Interval(Real, 0, None, closed="neither"), None],
+        "max_resample": [Interval(Integral, 0, None)],
+        "random_state": COMMON_CONSTRAINTS["random_state"],
+        "backend": COMMON_CONSTRAINTS["backend"],
+    }
+    _finite_fitted_attributes = ("coef_",)
 
     def __init__(
         self,
         *,
         basis="legendre",
-        degree=9,
+        degree="auto",
         dim=None,
         index_set="total_degree",
         domain=None,
+        extrapolation="constant",
         candidates=None,
         sampling="repeated_dpp",
         n_samples="auto",
@@ -172,6 +296,7 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         self.dim = dim
         self.index_set = index_set
         self.domain = domain
+        self.extrapolation = extrapolation
         self.candidates = candidates
         self.sampling = sampling
         self.n_samples = n_samples
@@ -183,22 +308,31 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------ validation
 
     def _check_params(self):
-        if not callable(self.basis):
-            check_options(self.basis, "basis", _FAMILY_NAMES)
-        check_options(self.sampling, "sampling", SAMPLINGS)
-        if self.dim is not None:
-            check_scalar(self.dim, "dim", numbers.Integral, min_val=1)
-        if not (isinstance(self.n_samples, str) and self.n_samples == "auto") and (
-            not isinstance(self.n_samples, numbers.Integral)
-            or isinstance(self.n_samples, bool)
-        ):
+        if self.domain is None:
+            return
+        try:
+            bounds = np.asarray(to_cpu(self.domain), dtype=np.float64)
+        except (TypeError, ValueError):
+            bounds = None
+        if (bounds is None or bounds.ndim not in (1, 2) or bounds.shape[-1] != 2
+                or not np.all(np.isfinite(bounds))
+                or not np.all(bounds[..., 0] < bounds[..., 1])):
             raise ValueError(
-                f"n_samples must be 'auto' or an integer, got {self.n_samples!r}."
+                "domain must be a pair (a, b) of finite floats with a < b, or an "
+                f"array of shape (n_features, 2) of such pairs, got {self.domain!r}."
             )
-        if self.stability_threshold is not None:
-            check_scalar(self.stability_threshold, "stability_threshold",
-                         numbers.Real, min_val=0.0, include_boundaries="neither")
-        check_scalar(self.max_resample, "max_resample", numbers.Integral, min_val=0)
+        if not callable(self.basis) and self.basis == "hermite":
+            raise ValueError(
+                "basis='hermite' is orthonormal for the standard Gaussian on the "
+                f"whole real line: domain must be None, got {self.domain!r} "
+                "(standardise X instead)."
+            )
+
+    def _validate_fit_data(self, X, y, reset):
+        if X is None:  # fit_function draws its own points
+            return None, None
+        return validate_data(self, to_cpu(X), to_cpu(y), reset=reset,
+                             dtype=np.float64, y_numeric=True)
 
     def _resolve_dim(self, n_features=None):
         if n_features is None:
@@ -210,16 +344,45 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
             )
         return n_features
 
-    def _make_basis(self, dim, backend):
+    def _family(self):
+        return "trigonometric" if self.basis == "trig" else self.basis
+
+    def _resolve_degree(self, dim, X=None):
+        """The degree for the points ``X`` (``None``: no data)."""
+        if callable(self.basis):
+            return None
+        if self.degree != "auto":
+            return self.degree
+        if X is None:
+            return _MAX_AUTO_DEGREE
+        needed = {}  # degree -> distinct points it needs, up to what X could have
+        for candidate in range(1, _MAX_AUTO_DEGREE + 1):
+            m = count_basis_functions(self._family(), candidate, dim, self.index_set)
+            if _POINTS_PER_FUNCTION * m > X.shape[0]:
+                break
+            needed[candidate] = _POINTS_PER_FUNCTION * m
+        if not needed:
+            return 0
+        n_distinct = _count_distinct(X, max(needed.values()))
+        return max([0] + [p for p, n in needed.items() if n <= n_distinct])
+
+    def _resolve_domain(self, X=None):
+        """The given domain, or the one learned from ``X`` (``None``: default)."""
+        if (self.domain is not None or X is None or callable(self.basis)
+                or self._family() == "hermite"):
+            return self.domain
+        return _learned_domain(X)
+
+    def _make_basis(self, dim, degree, domain, backend):
         return make_basis(
-            self.basis, degree=self.degree, dim=dim, index_set=self.index_set,
-            domain=self.domain, candidates=self.candidates, backend=backend,
+            self.basis, degree=degree, dim=dim, index_set=self.index_set,
+            domain=domain, candidates=self.candidates, backend=backend,
         )
 
     def _resolve_n(self, basis, n_samples):
         m = basis.n_basis
         n = self.n_samples if n_samples is None else n_samples
-        if n == "auto":
+        if isinstance(n, str) and n == "auto":
             if self.sampling == "projection_dpp":
                 return m
             if self.sampling == "iid_christoffel":
@@ -228,7 +391,7 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
                 c_delta = (1 + delta) * math.log1p(delta) - delta
                 return max(m, math.ceil(m * math.log(2 * m / 0.1) / c_delta))
             return 3 * m
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool):
+        if not isinstance(n, Integral) or isinstance(n, bool):
             raise ValueError(f"n_samples must be 'auto' or an integer, got {n!r}.")
         if n < m:
             raise ValueError(
@@ -246,19 +409,24 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
             backend=backend,
         )
 
-    def _solve(self, basis, X, y, Psi, weights, normaliser, backend):
+    def _solve(self, basis, degree, X, y, Psi, weights, normaliser):
+        m = basis.n_basis
         root = np.sqrt(weights)
-        coef = np.linalg.lstsq(Psi * root[:, None], y * root, rcond=None)[0]
+        coef, _, rank, _ = np.linalg.lstsq(Psi * root[:, None], y * root, rcond=None)
+        if rank < m:
+            raise _degenerate_design_error(X, m, rank)
         gram = gram_matrix(Psi, weights) * (Psi.shape[0] / normaliser)
         self.coef_ = coef
         self.basis_ = basis
-        self.n_basis_ = basis.n_basis
+        self.n_basis_ = m
+        self.degree_ = degree
+        self.domain_ = None if getattr(basis, "bounds", None) is None else (
+            basis.bounds.copy())
         self.design_points_ = X
         self.weights_ = weights
         self.gram_ = gram
         self.gram_deviation_ = gram_deviation(gram)
         self.n_samples_ = X.shape[0]
-        self.backend_ = backend
 
     # ------------------------------------------------------------ public API
 
@@ -267,58 +435,47 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         return tags
 
-    @fit_transaction
     def fit(self, X, y, sample_weight=None):
         """Weighted least squares on given points ``X`` and values ``y``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Points in the basis' domain (for instance a design from
-            :meth:`sample_design`, or pool rows chosen by :meth:`select`).
+            Points (for instance a design from :meth:`sample_design`, or pool
+            rows chosen by :meth:`select`); inside ``domain`` when it is
+            given.
         y : array-like of shape (n_samples,)
             Function values at ``X``.
         sample_weight : array-like of shape (n_samples,), default=None
-            Multiplies the optimal weights ``m / k_m(x)``; a weight of 2 is
-            the same as a repeated row.
+            Multiplies the optimal weights ``m / k_m``; a weight of 2 is the
+            same as a repeated row, a weight of 0 the same as no row.
 
         Returns
         -------
         self : DPPWeightedLeastSquares
             The fitted estimator.
         """
-        backend = resolve_backend(self.backend, X)
-        self._check_params()
-        X, y = validate_data(self, to_cpu(X), to_cpu(y), y_numeric=True,
-                             dtype=np.float64)
-        basis = self._make_basis(self._resolve_dim(X.shape[1]), backend)
-        X = basis.check_points(X)
-        if sample_weight is not None and not np.any(np.asarray(sample_weight)):
-            raise ValueError(
-                "sample_weight is zero for every sample: weighted least squares "
-                f"needs at least m={basis.n_basis} points with positive weight."
-            )
-        sample_weight = check_sample_weight(sample_weight, X.shape[0])
-        n_used = int(np.count_nonzero(sample_weight))
-        if n_used < basis.n_basis:
-            raise ValueError(
-                f"n_samples={n_used} (with positive weight) is smaller than the "
-                f"number of basis functions m={basis.n_basis}: weighted least "
-                "squares needs n_samples >= m. Lower degree or add points."
-            )
-        Psi = basis.evaluate(X)
-        christoffel = np.einsum("ij,ij->i", Psi, Psi)
-        if np.any(christoffel <= 0):
-            raise ValueError(
-                "Every basis function vanishes at some rows of X, so the weights "
-                "m / k_m(x) are undefined there; remove those rows."
-            )
-        weights = sample_weight * basis.n_basis / christoffel
-        self._solve(basis, X, y, Psi, weights, sample_weight.sum(), backend)
-        self.n_resamples_ = 0
+        with self._fit_context(X, y, sample_weight=sample_weight) as ctx:
+            dim = self._resolve_dim(ctx.X.shape[1])
+            rows = ctx.sample_weight > 0  # a zero weight is an absent row
+            X, y, weight = ctx.X[rows], ctx.y[rows], ctx.sample_weight[rows]
+            degree = self._resolve_degree(dim, X)
+            basis = self._make_basis(dim, degree, self._resolve_domain(X),
+                                     ctx.backend)
+            X = basis.check_points(X)
+            m = basis.n_basis
+            Psi = basis.evaluate(X)
+            christoffel = np.einsum("ij,ij->i", Psi, Psi)
+            if np.any(christoffel <= 0):
+                raise ValueError(
+                    "Every basis function vanishes at some rows of X, so the "
+                    "weights m / k_m(x) are undefined there; remove those rows."
+                )
+            self._solve(basis, degree, X, y, Psi, weight * m / christoffel,
+                        weight.sum())
+            self.n_resamples_ = 0
         return self
 
-    @fit_transaction
     def fit_function(self, func, n_samples=None):
         """Draw a design, evaluate ``func`` on it, fit.
 
@@ -335,34 +492,37 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         self : DPPWeightedLeastSquares
             The fitted estimator.
         """
-        backend = resolve_backend(self.backend)
-        self._check_params()
-        if not callable(func):
-            raise ValueError(f"func must be callable, got {type(func).__name__}.")
-        dim = self._resolve_dim()
-        basis = self._make_basis(dim, backend)
-        design = self._design(basis, n_samples, backend,
-                              check_random_state(self.random_state))
-        y = np.asarray(to_cpu(func(design.points.copy())), dtype=np.float64)
-        if y.shape != (design.points.shape[0],):
-            y = y.reshape(-1) if y.size == design.points.shape[0] else y
-        if y.shape != (design.points.shape[0],):
-            raise ValueError(
-                f"func must return one value per point, shape "
-                f"({design.points.shape[0]},); got shape {y.shape}."
-            )
-        if not np.all(np.isfinite(y)):
-            raise ValueError("func returned NaN or infinity on the design points.")
-        Psi = basis.evaluate(design.points)
-        self._solve(basis, design.points, y, Psi, design.weights,
-                    design.points.shape[0], backend)
-        self.n_resamples_ = design.n_resamples
-        self.n_features_in_ = dim
-        self.__dict__.pop("feature_names_in_", None)
+        with self._fit_context(None) as ctx:
+            if not callable(func):
+                raise ValueError(f"func must be callable, got {type(func).__name__}.")
+            dim = self._resolve_dim()
+            degree = self._resolve_degree(dim)
+            basis = self._make_basis(dim, degree, self.domain, ctx.backend)
+            design = self._design(basis, n_samples, ctx.backend, ctx.random_state)
+            points = design.points
+            y = np.asarray(to_cpu(func(points.copy())), dtype=np.float64)
+            if y.shape != (points.shape[0],) and y.size == points.shape[0]:
+                y = y.reshape(-1)
+            if y.shape != (points.shape[0],):
+                raise ValueError(
+                    f"func must return one value per point, shape "
+                    f"({points.shape[0]},); got shape {y.shape}."
+                )
+            if not np.all(np.isfinite(y)):
+                raise ValueError("func returned NaN or infinity on the design points.")
+            Psi = basis.evaluate(points)
+            self._solve(basis, degree, points, y, Psi, design.weights,
+                        points.shape[0])
+            self.n_resamples_ = design.n_resamples
+            self.n_features_in_ = dim
+            self.__dict__.pop("feature_names_in_", None)
         return self
 
     def sample_design(self, n=None):
         """Draw a design without evaluating anything.
+
+        After a fit, ``dim=None``, ``degree="auto"`` and ``domain=None``
+        take the fitted dimension, degree and domain.
 
         Parameters
         ----------
@@ -376,11 +536,19 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         weights : ndarray of shape (n,)
             Its least-squares weights.
         """
-        backend = resolve_backend(self.backend)
-        self._check_params()
-        dim = self._resolve_dim(getattr(self, "n_features_in_", None)
-                                if self.dim is None else None)
-        basis = self._make_basis(dim, backend)
+        self._validate_params()
+        backend = self._resolve_backend(None)
+        fitted = hasattr(self, "coef_")
+        dim = self._resolve_dim(self.n_features_in_ if fitted and self.dim is None
+                                else None)
+        degree = self._resolve_degree(dim)
+        domain = self.domain
+        if fitted and not callable(self.basis):
+            if self.degree == "auto" and self.degree_ is not None:
+                degree = self.degree_
+            if domain is None and self.domain_ is not None and len(self.domain_) == dim:
+                domain = self.domain_
+        basis = self._make_basis(dim, degree, domain, backend)
         design = self._design(basis, n, backend, check_random_state(self.random_state))
         return design.points, design.weights
 
@@ -388,7 +556,9 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         """Choose rows of a pool to label (active learning, coresets).
 
         The basis is re-orthonormalised on the pool's empirical measure and
-        the design is drawn among its rows with ``sampling``.
+        the design is drawn among its rows with ``sampling``. With
+        ``domain=None`` the domain is learned from the pool, and
+        ``degree="auto"`` counts its distinct rows.
 
         Parameters
         ----------
@@ -403,10 +573,12 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
             Chosen rows (a row may repeat in repeated or i.i.d. designs).
         sample_weight : ndarray of shape (n,)
             Pass to ``fit(X_pool[indices], y, sample_weight=sample_weight)``
-            to weight the fit for the pool's measure.
+            to weight the fit for the pool's measure; the weights are for
+            the basis on this domain, so fit with the same ``domain`` (see
+            Notes).
         """
-        backend = resolve_backend(self.backend, X_pool)
-        self._check_params()
+        self._validate_params()
+        backend = self._resolve_backend(X_pool)
         X_pool = check_array(to_cpu(X_pool), dtype=np.float64, input_name="X_pool")
         dim = self._resolve_dim(X_pool.shape[1])
         if callable(self.basis):
@@ -415,7 +587,9 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
                 backend=backend,
             )
         else:
-            space = self._make_basis(dim, backend)
+            degree = self._resolve_degree(dim, X_pool)
+            space = self._make_basis(dim, degree, self._resolve_domain(X_pool),
+                                     backend)
         X_pool = space.check_points(X_pool, name="X_pool")
         if X_pool.shape[0] < space.n_basis:
             raise ValueError(
@@ -432,7 +606,7 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_points, n_features)
-            Points in the basis' domain.
+            Points; those outside the domain follow ``extrapolation``.
 
         Returns
         -------
@@ -440,7 +614,6 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
             ``sum_j coef_j phi_j(x)``; a cupy array for cupy input.
         """
         check_is_fitted(self)
-        on_gpu = is_cupy_array(X)
-        X = validate_data(self, to_cpu(X), reset=False, dtype=np.float64)
-        y = self.basis_.evaluate(X) @ self.coef_
-        return to_device(y, "cupy") if on_gpu else y
+        Psi = self.basis_.evaluate(self._validate_predict_data(X),
+                                   extrapolation=self.extrapolation)
+        return like_input(Psi @ self.coef_, X)

@@ -1,27 +1,26 @@
 """l_p regression by Lewis-weight (or sensitivity) sampling of rows."""
 
 import math
-import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_scalar
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ..backend import get_array_module, resolve_backend, to_cpu, to_device
-from ..sketch._leverage import (
-    exact_leverage_scores_xp,
-    lewis_weights_xp,
+from ..backend import get_array_module, like_input, to_cpu, to_device
+from ..base import COMMON_CONSTRAINTS, Interval, Options, SkkernelEstimator
+from ..sketch._leverage import lewis_weights_xp
+from ..utils import draw_seed, progress_bar
+from ..utils._hash_random import hash_uniform
+from ..utils._linalg import (
+    exact_leverage_scores,
     range_basis_factor,
     small_factorization,
 )
-from ..utils import check_sample_weight, draw_seed, progress_bar
-from ..utils._hash_random import hash_uniform
-from ..utils._validation import check_options, fit_transaction
 
 SAMPLINGS = ("lewis", "sensitivity", "leverage", "uniform")
 
@@ -39,7 +38,7 @@ def importance_scores(A, p, sampling, xp, lewis_iter=20, progress=None):
         return lewis_weights_xp(A, p, xp, max_iter=lewis_iter, tol=1e-3,
                                 progress=progress)[0]
     if sampling == "leverage":
-        return exact_leverage_scores_xp(A, xp)
+        return exact_leverage_scores(A, xp)
     if sampling == "sensitivity":
         U = A @ range_basis_factor(A, xp)
         return (xp.abs(U) ** p).sum(axis=1)
@@ -59,10 +58,25 @@ def solve_lp_regression(A, b, weights, p, max_iter, tol):
         return _solve_small(A, b, weights, p, max_iter, tol)
 
 
+_RESCALE_HINT = ("the data's magnitude is too large for float64 arithmetic; "
+                 "rescale X and y (for example with StandardScaler) and fit again.")
+
+
+def _weighted_lstsq(omega, A, b):
+    """``argmin_x ||omega (A x - b)||``; an overflowed system is refused.
+
+    LAPACK would print to stderr and fail on the inf.
+    """
+    M, v = omega[:, None] * A, omega * b
+    if not (np.isfinite(M).all() and np.isfinite(v).all()):
+        raise ValueError(f"The weighted least-squares system overflowed: "
+                         f"{_RESCALE_HINT}")
+    return np.linalg.lstsq(M, v, rcond=None)[0]
+
+
 def _solve_small(A, b, weights, p, max_iter, tol):
     s, d = A.shape
-    root = np.sqrt(weights)
-    x = np.linalg.lstsq(root[:, None] * A, root * b, rcond=None)[0]
+    x = _weighted_lstsq(np.sqrt(weights), A, b)
     if p == 2:
         return x, 1, True
     if p == 1:
@@ -73,8 +87,10 @@ def _solve_small(A, b, weights, p, max_iter, tol):
         result = scipy.optimize.linprog(cost, A_eq=constraints, b_eq=b, bounds=bounds,
                                         method="highs")
         if result.status != 0:
-            raise RuntimeError(f"HiGHS failed on the sampled l_1 problem: "
-                               f"{result.message}")
+            raise RuntimeError(
+                f"HiGHS failed on the sampled l_1 problem: {result.message} If X "
+                f"or y hold values of very large magnitude, {_RESCALE_HINT}"
+            )
         return result.x[:d], int(result.nit), True
     damping = 1.0 if p < 2 else 1.0 / (p - 1.0)
     objective = float(weights @ np.abs(A @ x - b) ** p)
@@ -82,7 +98,7 @@ def _solve_small(A, b, weights, p, max_iter, tol):
         r = np.abs(A @ x - b)
         floor = max(float(r.max()) * 1e-10, np.finfo(np.float64).tiny)
         omega = np.sqrt(weights * np.maximum(r, floor) ** (p - 2.0))
-        step = np.linalg.lstsq(omega[:, None] * A, omega * b, rcond=None)[0]
+        step = _weighted_lstsq(omega, A, b)
         x = x + damping * (step - x)
         new = float(weights @ np.abs(A @ x - b) ** p)
         if abs(objective - new) <= tol * max(objective, np.finfo(np.float64).tiny):
@@ -91,7 +107,7 @@ def _solve_small(A, b, weights, p, max_iter, tol):
     return x, max_iter, False
 
 
-class LewisWeightRegression(RegressorMixin, BaseEstimator):
+class LewisWeightRegression(RegressorMixin, SkkernelEstimator):
     """Regression in the l_p norm on a few rows sampled by Lewis weights.
 
     Minimises ``sum_i w_i |y_i - x_i^T coef - intercept|^p`` (``p >= 1``;
@@ -202,6 +218,20 @@ class LewisWeightRegression(RegressorMixin, BaseEstimator):
     array([1., 2., 3.])
     """
 
+    _parameter_constraints = {
+        "p": [Interval(Real, 1, None, closed="left")],
+        "sampling": [Options(*SAMPLINGS)],
+        "sample_size": [Options("auto"), Interval(Integral, 1, None)],
+        "fit_intercept": ["boolean"],
+        "lewis_iter": [Interval(Integral, 1, None)],
+        "max_iter": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        **{name: COMMON_CONSTRAINTS[name]
+           for name in ("random_state", "backend", "verbose")},
+    }
+    # objective_ too: it overflows (to inf) before coef_ does.
+    _finite_fitted_attributes = ("coef_", "intercept_", "objective_")
+
     def __init__(
         self,
         *,
@@ -228,28 +258,13 @@ class LewisWeightRegression(RegressorMixin, BaseEstimator):
         self.verbose = verbose
 
     def _check_params(self):
-        check_scalar(self.p, "p", numbers.Real, min_val=1.0)
-        check_options(self.sampling, "sampling", SAMPLINGS)
         if self.sampling == "lewis" and self.p >= 4:
             raise ValueError(
                 f"sampling='lewis' needs p < 4 (the Lewis-weight fixed point "
                 f"only contracts there), got p={self.p}; use "
                 "sampling='sensitivity'."
             )
-        if self.sample_size != "auto":
-            if isinstance(self.sample_size, str):
-                raise ValueError(
-                    f"sample_size must be 'auto' or a positive int, got "
-                    f"{self.sample_size!r}."
-                )
-            check_scalar(self.sample_size, "sample_size", numbers.Integral, min_val=1)
-        check_options(self.fit_intercept, "fit_intercept", (True, False))
-        check_scalar(self.lewis_iter, "lewis_iter", numbers.Integral, min_val=1)
-        check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=1)
-        check_scalar(self.tol, "tol", numbers.Real, min_val=0.0)
-        check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)
 
-    @fit_transaction
     def fit(self, X, y, sample_weight=None):
         """Fit the l_p regression on sampled rows.
 
@@ -259,7 +274,7 @@ class LewisWeightRegression(RegressorMixin, BaseEstimator):
             Training data.
         y : array-like of shape (n_samples,)
             Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
+        sample_weight : array-like of shape (n_samples,) or float, default=None
             Non-negative weights; a weight of 2 counts like a repeated row.
 
         Returns
@@ -267,59 +282,57 @@ class LewisWeightRegression(RegressorMixin, BaseEstimator):
         self : LewisWeightRegression
             The fitted estimator.
         """
-        self._check_params()
-        backend = resolve_backend(self.backend, X)
-        X, y = validate_data(self, to_cpu(X), to_cpu(y), dtype=np.float64,
-                             y_numeric=True)
-        n = X.shape[0]
-        p = float(self.p)
-        w = check_sample_weight(sample_weight, n)
-        design = np.hstack([X, np.ones((n, 1))]) if self.fit_intercept else X
-        row_scale = w ** (1.0 / p)
-        A, b = row_scale[:, None] * design, row_scale * y
-        d = A.shape[1]
-        xp, _ = get_array_module(backend)
-        with progress_bar(self.lewis_iter, "Lewis weights", self.verbose) as bar:
+        with self._fit_context(X, y, sample_weight=sample_weight) as ctx:
+            X, y, w = ctx.X, ctx.y, ctx.sample_weight
+            n = X.shape[0]
+            p = float(self.p)
+            design = np.hstack([X, np.ones((n, 1))]) if self.fit_intercept else X
+            row_scale = w ** (1.0 / p)
+            A, b = row_scale[:, None] * design, row_scale * y
+            d = A.shape[1]
+            xp = get_array_module(ctx.backend)[0]
+            with progress_bar(self.lewis_iter, "Lewis weights", self.verbose) as bar:
 
-            def progress(change):
-                bar.set_postfix_str(f"change {change:.2e}")
-                bar.update()
+                def progress(change):
+                    bar.set_postfix_str(f"change {change:.2e}")
+                    bar.update()
 
-            scores = np.asarray(to_cpu(importance_scores(
-                to_device(A, backend), p, self.sampling, xp, self.lewis_iter,
-                progress=progress,
-            )))
-        if self.sample_size == "auto":
-            size = math.ceil(10 * d * math.log(d + 1))
-        else:
-            size = int(self.sample_size)
-        if size >= n or not scores.sum() > 0:
-            keep_prob = np.ones(n)
-        else:
-            keep_prob = np.minimum(1.0, size * scores / scores.sum())
-        u = hash_uniform(draw_seed(self.random_state), np.arange(n))
-        kept = np.flatnonzero((u < keep_prob) & (w > 0))
-        scale = 1.0 / keep_prob[kept]
-        solution, n_iter, converged = solve_lp_regression(
-            A[kept], b[kept], scale, p, self.max_iter, self.tol
-        )
-        if not converged:
-            warnings.warn(
-                f"IRLS did not reach tol={self.tol} in max_iter={self.max_iter} "
-                "iterations; increase max_iter.",
-                ConvergenceWarning,
-                stacklevel=3,
+                scores = np.asarray(to_cpu(importance_scores(
+                    to_device(A, ctx.backend), p, self.sampling, xp, self.lewis_iter,
+                    progress=progress,
+                )))
+            if self.sample_size == "auto":
+                size = math.ceil(10 * d * math.log(d + 1))
+            else:
+                size = int(self.sample_size)
+            if size >= n or not scores.sum() > 0:
+                keep_prob = np.ones(n)
+            else:
+                keep_prob = np.minimum(1.0, size * scores / scores.sum())
+            u = hash_uniform(draw_seed(ctx.random_state), np.arange(n))
+            kept = np.flatnonzero((u < keep_prob) & (w > 0))
+            scale = 1.0 / keep_prob[kept]
+            solution, n_iter, converged = solve_lp_regression(
+                A[kept], b[kept], scale, p, self.max_iter, self.tol
             )
-        if self.fit_intercept:
-            self.coef_, self.intercept_ = solution[:-1].copy(), float(solution[-1])
-        else:
-            self.coef_, self.intercept_ = solution.copy(), 0.0
-        self.lewis_weights_ = scores
-        self.sample_indices_ = kept
-        self.sample_scale_ = scale
-        self.objective_ = float(w @ np.abs(y - X @ self.coef_ - self.intercept_) ** p)
-        self.n_iter_ = n_iter
-        self.backend_ = backend
+            if not converged:
+                warnings.warn(
+                    f"IRLS did not reach tol={self.tol} in max_iter={self.max_iter} "
+                    "iterations; increase max_iter.",
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
+            if self.fit_intercept:
+                self.coef_, self.intercept_ = solution[:-1].copy(), float(solution[-1])
+            else:
+                self.coef_, self.intercept_ = solution.copy(), 0.0
+            self.lewis_weights_ = scores
+            self.sample_indices_ = kept
+            self.sample_scale_ = scale
+            self.objective_ = float(
+                w @ np.abs(y - X @ self.coef_ - self.intercept_) ** p
+            )
+            self.n_iter_ = n_iter
         return self
 
     def predict(self, X):
@@ -336,5 +349,5 @@ class LewisWeightRegression(RegressorMixin, BaseEstimator):
             ``X @ coef_ + intercept_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, to_cpu(X), reset=False, dtype=np.float64)
-        return X @ self.coef_ + self.intercept_
+        X_valid = self._validate_predict_data(X)
+        return like_input(X_valid @ self.coef_ + self.intercept_, X)

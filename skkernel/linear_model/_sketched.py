@@ -2,34 +2,31 @@
 iterative sketching and FOSSILS behind one regressor."""
 
 import math
-import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_scalar
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..backend import (
+    Dispatch,
     get_array_module,
-    is_cupy_array,
-    numba_threads,
-    resolve_backend,
+    like_input,
     to_cpu,
-    to_device,
 )
-from ..sketch._leverage import RANK_RTOL_FACTOR
+from ..base import COMMON_CONSTRAINTS, Interval, Options, SkkernelEstimator
 from ..sketch._sketches import (
-    SKETCHES,
+    SKETCH_CONSTRAINTS,
     STREAMABLE_SKETCHES,
-    check_matrix,
     make_sketch,
+    on_backend,
 )
-from ..utils import check_sample_weight, draw_seed, progress_bar
-from ..utils._validation import check_options, fit_transaction
+from ..utils import draw_seed, progress_bar
+from ..utils._linalg import rank_cutoff
 from ._sketched_solvers import (
     fossils,
     iterative_sketching,
@@ -43,11 +40,6 @@ _ITERATIVE = ("sap", "iterative_sketching", "fossils")
 _DEFAULT_MAX_ITER = 500
 
 
-def _on_backend(a, backend):
-    """The array on the backend's device (no round trip for cupy input)."""
-    return to_device(a, "cupy") if backend == "cupy" else to_cpu(a)
-
-
 def _auto_sketch_factor(solver, sketch):
     """Rows of the sketch per feature when ``sketch_size="auto"``."""
     if solver == "sketch_and_solve" or sketch == "gaussian":
@@ -58,7 +50,98 @@ def _auto_sketch_factor(solver, sketch):
     return 20 if solver == "sap" else 12
 
 
-class SketchedLinearRegression(RegressorMixin, BaseEstimator):
+def _lstsq_gelsd(A, b, cutoff):
+    """LAPACK's SVD-based ``gelsd`` (scipy); returns ``(coef, rank)``."""
+    coef, _, rank, _ = scipy.linalg.lstsq(A, b, cond=cutoff, lapack_driver="gelsd",
+                                          check_finite=False)
+    return coef, int(rank)
+
+
+def _lstsq_xp(A, b, cutoff):
+    """``xp.linalg.lstsq`` (cuSOLVER on the GPU); returns ``(coef, rank)``."""
+    xp = get_array_module("cupy")[0]
+    coef, _, rank, _ = xp.linalg.lstsq(A, b, rcond=cutoff)
+    return coef, int(rank)
+
+
+LSTSQ = Dispatch("least squares", numpy=_lstsq_gelsd, cupy=_lstsq_xp)
+
+
+def _check_finite_data(A, b, xp):
+    """Refuse centred data that overflowed (LAPACK would print and fail)."""
+    if not (bool(xp.isfinite(A).all()) and bool(xp.isfinite(b).all())):
+        raise ValueError(
+            "The centred, weighted X and y are not finite: the data's magnitude "
+            "overflows float64 arithmetic. Rescale X and y (for example with "
+            "StandardScaler) and fit again."
+        )
+
+
+class _RunningSketch:
+    """``S [sqrt(w) X, sqrt(w), sqrt(w) y]`` summed over row blocks.
+
+    With the weighted sums of ``w``, ``w X`` and ``w y`` it is all that
+    sketch-and-solve needs: the centring is applied to the sketch at solve
+    time, exactly. Picklable (the operator stores its backend's name).
+    """
+
+    def __init__(self, operator, n_features):
+        xp = operator.xp
+        self.operator = operator
+        self.sketch = xp.zeros((operator.sketch_size, n_features + 2))
+        self.n_rows = 0
+        self.weight = 0.0
+        self.weighted_x = xp.zeros(n_features)
+        self.weighted_y = 0.0
+
+    def add(self, X, y, w, weighted):
+        """Sketch one block of rows; ``weighted=False`` means ``w`` is all ones."""
+        operator = self.operator
+        xp = operator.xp
+        X, y = on_backend(X, operator.backend), on_backend(y, operator.backend)
+        w = xp.asarray(w)
+        root = xp.sqrt(w)
+        # S depends on the row index only, so the columns of
+        # [sqrt(w) X, sqrt(w), sqrt(w) y] can be sketched separately (no copy
+        # of X without weights).
+        d = X.shape[1]
+        offset = self.n_rows
+        # An overflow is reported below as one clear error, not numpy warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.sketch[:, :d] += operator.apply(
+                root[:, None] * X if weighted else X, row_offset=offset)
+            self.sketch[:, d:] += operator.apply(xp.stack([root, root * y], axis=1),
+                                                 row_offset=offset)
+            self.weighted_x += w @ X
+            self.weighted_y += float(w @ y)
+        self.n_rows += X.shape[0]
+        self.weight += float(w.sum())
+        if not (bool(xp.isfinite(self.sketch).all())
+                and bool(xp.isfinite(self.weighted_x).all())
+                and math.isfinite(self.weighted_y)):
+            raise ValueError(
+                "The running sketch overflowed: the data's magnitude is too large "
+                "for float64 arithmetic (values near 1e308). This block was not "
+                "added; rescale X and y (for example with StandardScaler)."
+            )
+
+    def solve(self, alpha, fit_intercept):
+        """Sketch-and-solve on the centred sketch; returns the system and means."""
+        xp = self.operator.xp
+        d = self.weighted_x.shape[0]
+        M = self.sketch
+        if fit_intercept:
+            x_mean = self.weighted_x / self.weight
+            y_mean = self.weighted_y / self.weight
+        else:
+            x_mean, y_mean = xp.zeros(d), 0.0
+        # S W^1/2 (X - 1 mean^T) = S W^1/2 X - (S W^1/2 1) mean^T, exactly.
+        SA = M[:, :d] - M[:, d:d + 1] * x_mean[None, :]
+        Sb = M[:, d + 1] - M[:, d] * y_mean
+        return sketch_and_solve(SA, Sb, alpha, xp), x_mean, y_mean
+
+
+class SketchedLinearRegression(RegressorMixin, SkkernelEstimator):
     """Least squares (and ridge) solved through a random sketch of the rows.
 
     Minimises ``sum_i w_i (y_i - x_i^T coef - intercept)^2 + alpha ||coef||^2``
@@ -158,10 +241,15 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
     Notes
     -----
     Rank deficiency: the preconditioner is ``P = V_k / s_k`` from the SVD of
-    the R factor of the sketch, with ``k`` the numerical rank, so a
-    rank-deficient ``X`` gives the minimum-norm solution on the row space
-    and a warning. The iterative solvers need ``n_samples >= n_features``;
-    with fewer samples they fall back to ``"lstsq"`` with a warning.
+    the R factor of the sketch, with ``k`` the numerical rank (singular values
+    above ``s_max * max(shape) * eps * 10``), so a rank-deficient ``X`` gives
+    the minimum-norm solution on the row space and a warning; ``"lstsq"``
+    uses the same cut-off and warns the same way. The iterative solvers need
+    ``n_samples >= n_features``; with fewer samples they fall back to
+    ``"lstsq"`` with a warning.
+
+    Data whose sums overflow float64 (values near ``1e308``) raise a
+    ``ValueError`` asking to rescale, instead of a NaN model.
 
     Deviations and choices, documented:
 
@@ -204,6 +292,29 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
     (array([0., 1., 2.]), 3.0)
     """
 
+    _parameter_constraints = {
+        "solver": [Options(*SOLVERS)],
+        "sketch": SKETCH_CONSTRAINTS["kind"],
+        "sketch_size": [Options("auto"), Interval(Integral, 1, None)],
+        "nnz_per_col": SKETCH_CONSTRAINTS["nnz_per_col"],
+        "srht_transform": SKETCH_CONSTRAINTS["transform"],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "tol": [Interval(Real, 0, 1, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None), None],
+        **COMMON_CONSTRAINTS,
+    }
+    _data_kwargs = {"dtype": np.float64, "order": "C"}
+    _supports_device_input = True
+    _streaming_state = ("_stream",)
+    # residual_norm_ too: an overflow inside LSQR or the heavy-ball
+    # iterations shows there (as inf), while coef_ may stay finite and wrong.
+    _finite_fitted_attributes = ("coef_", "intercept_", "residual_norm_")
+    # What the running sketch was built with; alpha and fit_intercept enter
+    # only the solve and may change between partial_fit calls.
+    _partial_fit_fixed_params = ("solver", "sketch", "sketch_size", "nnz_per_col",
+                                 "random_state", "backend")
+
     def __init__(
         self,
         *,
@@ -235,50 +346,6 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    # ------------------------------------------------------------ validation
-
-    def _check_params(self):
-        check_options(self.solver, "solver", SOLVERS)
-        check_options(self.sketch, "sketch", SKETCHES)
-        check_options(self.srht_transform, "srht_transform", ("dct", "hadamard"))
-        check_options(self.fit_intercept, "fit_intercept", (True, False))
-        if self.sketch_size != "auto":
-            if isinstance(self.sketch_size, str):
-                raise ValueError(
-                    "sketch_size must be 'auto' or an int >= n_features, got "
-                    f"{self.sketch_size!r}."
-                )
-            check_scalar(self.sketch_size, "sketch_size", numbers.Integral, min_val=1)
-        check_scalar(self.nnz_per_col, "nnz_per_col", numbers.Integral, min_val=1)
-        check_scalar(self.alpha, "alpha", numbers.Real, min_val=0.0)
-        check_scalar(self.tol, "tol", numbers.Real, min_val=0.0, max_val=1.0,
-                     include_boundaries="neither")
-        if self.max_iter is not None:
-            check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=1)
-        if self.n_jobs is not None:
-            check_scalar(self.n_jobs, "n_jobs", numbers.Integral)
-        check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)
-
-    def _validate(self, X, y, reset):
-        if is_cupy_array(X):
-            X, _ = check_matrix(X, "X")
-            y, vector = check_matrix(y, "y")
-            if not vector or X.shape[0] != y.shape[0]:
-                raise ValueError(
-                    f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}."
-                )
-            if reset:
-                self.n_features_in_ = X.shape[1]
-            elif X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but {type(self).__name__} is "
-                    f"expecting {self.n_features_in_} features as input."
-                )
-            return X, y[:, 0]
-        X, y = validate_data(self, X, y, reset=reset, dtype=np.float64,
-                             order="C", y_numeric=True)
-        return X, y
-
     def _resolve_sketch_size(self, n_samples, n_features, solver, cap):
         if self.sketch_size == "auto":
             m = _auto_sketch_factor(solver, self.sketch) * n_features
@@ -296,9 +363,15 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             )
         return int(self.sketch_size)
 
+    def _new_stream(self, n_features, backend, seed):
+        sketch_size = self._resolve_sketch_size(None, n_features, "sketch_and_solve",
+                                                cap=False)
+        operator = make_sketch(self.sketch, sketch_size, seed, backend,
+                               nnz_per_col=self.nnz_per_col)
+        return _RunningSketch(operator, n_features)
+
     # ------------------------------------------------------------ fitting
 
-    @fit_transaction
     def fit(self, X, y, sample_weight=None):
         """Fit the linear model.
 
@@ -308,7 +381,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             Training data (numpy or cupy).
         y : array-like of shape (n_samples,)
             Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
+        sample_weight : array-like of shape (n_samples,) or float, default=None
             Non-negative weights; a weight of 2 counts like a repeated row.
 
         Returns
@@ -316,36 +389,38 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         self : SketchedLinearRegression
             The fitted estimator.
         """
-        self._check_params()
-        backend = resolve_backend(self.backend, X)
-        X, y = self._validate(X, y, reset=True)
-        n, d = X.shape
-        solver = self.solver
-        if solver in _ITERATIVE and n < d:
-            warnings.warn(
-                f"solver={solver!r} needs n_samples >= n_features, got "
-                f"n_samples={n} < n_features={d}; falling back to solver='lstsq'.",
-                UserWarning,
-                stacklevel=3,
-            )
-            solver = "lstsq"
-        self.__dict__.pop("_stream", None)
-        with numba_threads(self.n_jobs):
+        with self._fit_context(X, y, sample_weight=sample_weight) as ctx:
+            n, d = ctx.X.shape
+            solver = self.solver
+            if solver in _ITERATIVE and n < d:
+                warnings.warn(
+                    f"solver={solver!r} needs n_samples >= n_features, got "
+                    f"n_samples={n} < n_features={d}; falling back to "
+                    "solver='lstsq'.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                solver = "lstsq"
+            self.__dict__.pop("_stream", None)
+            seed = draw_seed(ctx.random_state)
+            weighted = sample_weight is not None
             if solver == "sketch_and_solve" and self.sketch in STREAMABLE_SKETCHES:
-                self._stream_start(d, backend)
-                self._stream_add(X, y, sample_weight)
-                self._stream_solve()
+                # The same computation as partial_fit, so the two agree.
+                # Kept, so a later partial_fit continues this sketch.
+                self._stream = self._new_stream(d, ctx.backend, seed)
+                self._stream.add(ctx.X, ctx.y, ctx.sample_weight, weighted)
+                self._set_stream_solution(self._stream)
             else:
-                self._fit_full(X, y, sample_weight, solver, backend)
-        self.solver_ = solver
-        self.backend_ = backend
+                self._fit_full(ctx.X, ctx.y, ctx.sample_weight, weighted, solver,
+                               ctx.backend, seed, warn_rank=solver == self.solver)
+            self.solver_ = solver
         return self
 
-    def _fit_full(self, X, y, sample_weight, solver, backend):
-        xp, _ = get_array_module(backend)
-        X, y = _on_backend(X, backend), _on_backend(y, backend)
+    def _fit_full(self, X, y, w, weighted, solver, backend, seed, warn_rank):
+        xp = get_array_module(backend)[0]
+        X, y = on_backend(X, backend), on_backend(y, backend)
         n, d = X.shape
-        w = xp.asarray(check_sample_weight(sample_weight, n))
+        w = xp.asarray(w)
         if self.fit_intercept:
             x_mean = (w @ X) / w.sum()
             y_mean = float((w @ y) / w.sum())
@@ -353,12 +428,13 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         else:
             x_mean, y_mean = xp.zeros(d), 0.0
             A, b = X, y
-        if sample_weight is not None:
+        if weighted:
             root = xp.sqrt(w)
             A, b = root[:, None] * A, root * b
         alpha = float(self.alpha)
         if solver == "lstsq":
-            coef, rank = self._lstsq(A, b, alpha, xp)
+            _check_finite_data(A, b, xp)
+            coef, rank = self._lstsq(A, b, alpha, backend)
             n_iter, sketch_size, converged = 0, None, True
             residual = math.sqrt(normal_residual(A, b, coef, alpha, xp)[1])
         else:
@@ -370,14 +446,13 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
                 SA, Sb = A, b
             else:
                 operator = make_sketch(
-                    self.sketch, sketch_size, draw_seed(self.random_state), backend,
+                    self.sketch, sketch_size, seed, backend,
                     nnz_per_col=self.nnz_per_col, transform=self.srht_transform,
                 ).fit(A)
                 SA = operator.apply(A)
                 Sb = operator.apply(b[:, None])[:, 0]
             system = sketch_and_solve(SA, Sb, alpha, xp)
             rank = system.rank
-            self._warn_rank(rank, d)
             max_iter = _DEFAULT_MAX_ITER if self.max_iter is None else self.max_iter
             if solver == "sketch_and_solve":
                 coef, n_iter, converged = system.x0, 0, True
@@ -402,54 +477,62 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
                                          max_iter, xp, progress=progress)
                 coef, n_iter, converged = result.x, result.n_iter, result.converged
                 residual = result.residual_norm
+        if warn_rank:
+            self._warn_rank(rank, d)
         if not converged:
             warnings.warn(
                 f"solver={solver!r} did not reach tol={self.tol} in "
                 f"max_iter={n_iter} iterations; increase max_iter or sketch_size.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
-        self.coef_ = np.asarray(to_cpu(coef), dtype=np.float64)
-        self.intercept_ = (
-            float(y_mean - to_cpu(x_mean) @ self.coef_) if self.fit_intercept else 0.0
-        )
+        self._set_solution(coef, x_mean, y_mean)
         self.n_iter_ = int(n_iter)
         self.sketch_size_ = sketch_size
         self.residual_norm_ = float(residual)
         self.rank_ = int(rank)
 
     @staticmethod
-    def _lstsq(A, b, alpha, xp):
+    def _lstsq(A, b, alpha, backend):
+        xp = get_array_module(backend)[0]
         d = A.shape[1]
         if alpha > 0:
             A = xp.concatenate([A, math.sqrt(alpha) * xp.eye(d)])
             b = xp.concatenate([b, xp.zeros(d)])
         # The rank cut-off of the sketched solvers, so all agree on the rank.
-        cutoff = np.finfo(np.float64).eps * max(A.shape) * RANK_RTOL_FACTOR
-        if xp is np:
-            coef, _, rank, _ = scipy.linalg.lstsq(A, b, cond=cutoff,
-                                                  lapack_driver="gelsd",
-                                                  check_finite=False)
-        else:
-            coef, _, rank, _ = xp.linalg.lstsq(A, b, rcond=cutoff)
-        return coef, int(rank)
+        return LSTSQ(backend, A, b, rank_cutoff(A.shape))
 
     @staticmethod
     def _warn_rank(rank, n_features):
         if rank < n_features:
             warnings.warn(
-                f"The sketch of the centred X has numerical rank {rank} < "
-                f"n_features={n_features}: X is rank deficient (or nearly so). "
-                "Using an SVD preconditioner on its row space; coef_ is the "
-                "minimum-norm solution there.",
+                f"The centred X (or its sketch) has numerical rank {rank} < "
+                f"n_features={n_features}: X is rank deficient or nearly so "
+                "(singular values below max(n_samples, n_features) * eps * 10 "
+                "relative to the largest count as zero). coef_ is the "
+                "minimum-norm solution on the numerical row space.",
                 UserWarning,
-                stacklevel=5,
+                stacklevel=4,
             )
+
+    def _set_solution(self, coef, x_mean, y_mean):
+        self.coef_ = np.asarray(to_cpu(coef), dtype=np.float64)
+        self.intercept_ = (
+            float(y_mean - to_cpu(x_mean) @ self.coef_) if self.fit_intercept else 0.0
+        )
+
+    def _set_stream_solution(self, stream):
+        system, x_mean, y_mean = stream.solve(float(self.alpha), self.fit_intercept)
+        self._warn_rank(system.rank, x_mean.shape[0])
+        self._set_solution(system.x0, x_mean, y_mean)
+        self.n_iter_ = 0
+        self.sketch_size_ = stream.operator.sketch_size
+        self.residual_norm_ = float(system.sketch_residual)
+        self.rank_ = int(system.rank)
 
     # ------------------------------------------------------------ streaming
 
     @available_if(lambda self: self.solver == "sketch_and_solve")
-    @fit_transaction
     def partial_fit(self, X, y, sample_weight=None):
         """Add a block of rows to the sketch and re-solve (sketch-and-solve).
 
@@ -461,13 +544,21 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         n_features)`` whatever the number of rows. Available only with
         ``solver="sketch_and_solve"``.
 
+        The first call starts a new sketch; after :meth:`fit` (with this
+        solver) calls continue the fitted sketch, as scikit-learn's
+        ``partial_fit`` continues a fit.
+        The parameters the sketch is built with (``sketch``, ``sketch_size``,
+        ``nnz_per_col``, ``random_state``, ``backend``) must not change
+        between calls; ``alpha`` and ``fit_intercept`` may, as they enter
+        only the solve. A call that fails leaves the sketch as it was.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             A block of rows.
         y : array-like of shape (n_samples,)
             Their targets.
-        sample_weight : array-like of shape (n_samples,), default=None
+        sample_weight : array-like of shape (n_samples,) or float, default=None
             Their weights.
 
         Returns
@@ -475,84 +566,21 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         self : SketchedLinearRegression
             The updated estimator.
         """
-        self._check_params()
-        if self.solver != "sketch_and_solve" or self.sketch not in STREAMABLE_SKETCHES:
-            raise ValueError(
-                "partial_fit needs solver='sketch_and_solve' and sketch in "
-                f"{list(STREAMABLE_SKETCHES)} (a sum over row blocks), got "
-                f"solver={self.solver!r}, sketch={self.sketch!r}."
-            )
-        first = not hasattr(self, "_stream")
-        backend = resolve_backend(self.backend, X) if first else self.backend_
-        X, y = self._validate(X, y, reset=first)
-        with numba_threads(self.n_jobs):
-            if first:
-                self._stream_start(X.shape[1], backend)
-            self._stream_add(X, y, sample_weight)
-            self._stream_solve()
-        self.solver_ = "sketch_and_solve"
-        self.backend_ = backend
+        with self._fit_context(X, y, sample_weight=sample_weight, partial=True) as ctx:
+            if self.sketch not in STREAMABLE_SKETCHES:
+                raise ValueError(
+                    "partial_fit needs solver='sketch_and_solve' and sketch in "
+                    f"{list(STREAMABLE_SKETCHES)} (a sum over row blocks), got "
+                    f"solver={self.solver!r}, sketch={self.sketch!r}."
+                )
+            if ctx.first_call:
+                self._stream = self._new_stream(ctx.X.shape[1], ctx.backend,
+                                                draw_seed(ctx.random_state))
+            self._stream.add(ctx.X, ctx.y, ctx.sample_weight,
+                             sample_weight is not None)
+            self._set_stream_solution(self._stream)
+            self.solver_ = "sketch_and_solve"
         return self
-
-    def _stream_start(self, n_features, backend):
-        xp, _ = get_array_module(backend)
-        sketch_size = self._resolve_sketch_size(None, n_features, "sketch_and_solve",
-                                                cap=False)
-        self._stream = {
-            "operator": make_sketch(self.sketch, sketch_size,
-                                    draw_seed(self.random_state), backend,
-                                    nnz_per_col=self.nnz_per_col),
-            "sketch": xp.zeros((sketch_size, n_features + 2)),
-            "n_rows": 0,
-            "weight": 0.0,
-            "weighted_x": xp.zeros(n_features),
-            "weighted_y": 0.0,
-        }
-
-    def _stream_add(self, X, y, sample_weight):
-        stream = self._stream
-        operator = stream["operator"]
-        xp = operator.xp
-        X, y = _on_backend(X, operator.backend), _on_backend(y, operator.backend)
-        w = xp.asarray(check_sample_weight(sample_weight, X.shape[0]))
-        root = xp.sqrt(w)
-        # S depends on the row index only, so the columns of
-        # [sqrt(w) X, sqrt(w), sqrt(w) y] can be sketched separately (no copy
-        # of X without weights).
-        weighted = X if sample_weight is None else root[:, None] * X
-        extra = xp.stack([root, root * y], axis=1)
-        d = X.shape[1]
-        offset = stream["n_rows"]
-        stream["sketch"][:, :d] += operator.apply(weighted, row_offset=offset)
-        stream["sketch"][:, d:] += operator.apply(extra, row_offset=offset)
-        stream["n_rows"] += X.shape[0]
-        stream["weight"] += float(w.sum())
-        stream["weighted_x"] += w @ X
-        stream["weighted_y"] += float(w @ y)
-
-    def _stream_solve(self):
-        stream = self._stream
-        xp = stream["operator"].xp
-        d = stream["weighted_x"].shape[0]
-        M = stream["sketch"]
-        if self.fit_intercept:
-            x_mean = stream["weighted_x"] / stream["weight"]
-            y_mean = stream["weighted_y"] / stream["weight"]
-        else:
-            x_mean, y_mean = xp.zeros(d), 0.0
-        # S W^1/2 (X - 1 mean^T) = S W^1/2 X - (S W^1/2 1) mean^T, exactly.
-        SA = M[:, :d] - M[:, d:d + 1] * x_mean[None, :]
-        Sb = M[:, d + 1] - M[:, d] * y_mean
-        system = sketch_and_solve(SA, Sb, float(self.alpha), xp)
-        self._warn_rank(system.rank, d)
-        self.coef_ = np.asarray(to_cpu(system.x0), dtype=np.float64)
-        self.intercept_ = (
-            float(y_mean - to_cpu(x_mean) @ self.coef_) if self.fit_intercept else 0.0
-        )
-        self.n_iter_ = 0
-        self.sketch_size_ = M.shape[0]
-        self.residual_norm_ = float(system.sketch_residual)
-        self.rank_ = int(system.rank)
 
     # ------------------------------------------------------------ prediction
 
@@ -570,13 +598,6 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             ``X @ coef_ + intercept_``; a cupy array for cupy input.
         """
         check_is_fitted(self)
-        if is_cupy_array(X):
-            X, _ = check_matrix(X, "X")
-            if X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but {type(self).__name__} is "
-                    f"expecting {self.n_features_in_} features as input."
-                )
-            return X @ to_device(self.coef_, "cupy") + self.intercept_
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_ + self.intercept_
+        X_valid = self._validate_predict_data(X)
+        y_pred = X_valid @ like_input(self.coef_, X_valid) + self.intercept_
+        return like_input(y_pred, X)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..sketch._leverage import numerical_rank, small_factorization
+from ..utils._linalg import numerical_rank, small_factorization
 
 # Rows per block in the fused passes g = A^T (b - A x): a block of A stays in
 # the cache between the two products, so each iteration reads A once. 4 MiB
@@ -41,6 +41,14 @@ def sketch_and_solve(SA, Sb, alpha, xp):
     preconditioner ``P = V_k / s_k`` and ``x0 = P U_k^T Q^T S b~``.
     """
     d = SA.shape[1]
+    if not (bool(xp.isfinite(SA).all()) and bool(xp.isfinite(Sb).all())):
+        # Finite data whose sums overflow (values near 1e308): LAPACK would
+        # fail on the inf with a cryptic message, or return NaN.
+        raise ValueError(
+            "The sketch of X and y is not finite: the data's magnitude overflows "
+            "float64 arithmetic. Rescale X and y (for example with "
+            "StandardScaler) and fit again."
+        )
     blocks = [[SA, Sb[:, None]]]
     if alpha > 0:
         blocks.append([math.sqrt(alpha) * xp.eye(d), xp.zeros((d, 1))])

@@ -1,98 +1,13 @@
 """Leverage scores, Lewis weights and the l_inf sketch size."""
 
 import math
-import numbers
-from contextlib import contextmanager
+from numbers import Integral, Real
 
-import numpy as np
-from sklearn.utils import check_scalar
-from threadpoolctl import threadpool_limits
-
-from ..backend import get_array_module, resolve_backend, to_cpu, to_device
+from ..backend import get_array_module, like_input, resolve_backend
+from ..base import COMMON_CONSTRAINTS, Interval, validate_parameter_constraints
 from ..utils import draw_seed
-
-# Relative singular-value threshold below which a direction counts as null.
-RANK_RTOL_FACTOR = 10.0
-
-
-@contextmanager
-def small_factorization():
-    """One BLAS thread for QR/SVD of small or skinny matrices.
-
-    Threaded LAPACK QR of an ``m x d`` sketch or a tall ``n x 20`` matrix is
-    dominated by thread synchronisation: on 2 shared cores we measured it
-    5-10x slower than one thread. The big level-2/3 work elsewhere keeps all
-    threads.
-    """
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
-def numerical_rank(singular_values, shape):
-    """Rank by numpy's rule ``s > s_max * max(shape) * eps`` (times a margin)."""
-    s = to_cpu(singular_values)
-    if s.size == 0 or s[0] == 0:
-        return 0
-    tol = s[0] * max(shape) * np.finfo(np.float64).eps * RANK_RTOL_FACTOR
-    return int(np.count_nonzero(s > tol))
-
-
-def range_basis_factor(A, xp):
-    """``P`` (d x k) with ``A P`` an orthonormal basis of ``range(A)``.
-
-    From ``A = Q R`` and ``R = U S V^T``: ``P = V_k / S_k`` with ``k`` the
-    numerical rank, so rank deficiency is handled.
-    """
-    with small_factorization():
-        R = xp.linalg.qr(A, mode="r")
-        _, s, Vt = xp.linalg.svd(R, full_matrices=False)
-    k = numerical_rank(s, A.shape)
-    return Vt[:k].T / s[:k]
-
-
-def exact_leverage_scores_xp(A, xp):
-    """Squared row norms of an orthonormal basis of ``range(A)``."""
-    if A.shape[0] == 0:
-        return xp.zeros(0)
-    Z = A @ range_basis_factor(A, xp)
-    return (Z * Z).sum(axis=1)
-
-
-def approximate_leverage_scores_xp(A, seed, backend, n_projections=None):
-    """Leverage scores by sketch-QR plus a Johnson-Lindenstrauss projection.
-
-    ``S A = Q R`` for a sparse sign ``S`` with ``4 d`` rows makes ``A R^-1``
-    well conditioned; its squared row norms, estimated through ``A R^-1 G``
-    for a Gaussian ``G`` with ``n_projections`` columns, are the scores up to
-    a factor ``1 +- O(1)`` (Drineas et al., 2012).
-    """
-    from ._sketches import GaussianSketch, SparseSignSketch
-
-    xp, _ = get_array_module(backend)
-    n, d = A.shape
-    sketch_size = 4 * d
-    if n <= 2 * sketch_size:
-        return exact_leverage_scores_xp(A, xp)
-    SA = SparseSignSketch(sketch_size, seed, backend).apply(A)
-    P = range_basis_factor(SA, xp)
-    if n_projections is None:
-        n_projections = max(32, math.ceil(4 * math.log(n)))
-    if P.shape[1] <= n_projections:
-        Z = A @ P
-    else:
-        jl = GaussianSketch(n_projections, seed ^ 0x7F4A7C15, backend)
-        G = jl.block(P.shape[1], 0)
-        Z = A @ (P @ G)
-    return (Z * Z).sum(axis=1)
-
-
-def _prepare(A, backend):
-    from ._sketches import check_matrix
-
-    backend = resolve_backend(backend, A)
-    A, _ = check_matrix(A)
-    A = to_device(A, "cupy") if backend == "cupy" else to_cpu(A)
-    return A, backend
+from ..utils._linalg import exact_leverage_scores
+from ._sketches import check_matrix, sketched_leverage_scores
 
 
 def approximate_leverage_scores(A, *, exact=False, random_state=None, backend="auto"):
@@ -137,11 +52,19 @@ def approximate_leverage_scores(A, *, exact=False, random_state=None, backend="a
     >>> round(float(approximate_leverage_scores(A, exact=True).sum()), 6)
     3.0
     """
-    A, backend = _prepare(A, backend)
-    xp, _ = get_array_module(backend)
+    validate_parameter_constraints(
+        {"exact": ["boolean"], "random_state": COMMON_CONSTRAINTS["random_state"],
+         "backend": COMMON_CONSTRAINTS["backend"]},
+        {"exact": exact, "random_state": random_state, "backend": backend},
+        "approximate_leverage_scores",
+    )
+    backend = resolve_backend(backend, A)
+    A2, _ = check_matrix(A, backend)
     if exact:
-        return exact_leverage_scores_xp(A, xp)
-    return approximate_leverage_scores_xp(A, draw_seed(random_state), backend)
+        scores = exact_leverage_scores(A2, get_array_module(backend)[0])
+    else:
+        scores = sketched_leverage_scores(A2, draw_seed(random_state), backend)
+    return like_input(scores, A)
 
 
 def lewis_weights_xp(A, p, xp, max_iter=30, tol=1e-8, progress=None):
@@ -156,14 +79,14 @@ def lewis_weights_xp(A, p, xp, max_iter=30, tol=1e-8, progress=None):
     n = A.shape[0]
     w = xp.ones(n)
     if p == 2:
-        return exact_leverage_scores_xp(A, xp), 1
+        return exact_leverage_scores(A, xp), 1
     exponent = 0.5 - 1.0 / p
     iteration = 0
     while iteration < max_iter:
         iteration += 1
         positive = xp.where(w > 0, w, 1.0)
         scale = positive**exponent * (w > 0)
-        tau = exact_leverage_scores_xp(scale[:, None] * A, xp)
+        tau = exact_leverage_scores(scale[:, None] * A, xp)
         new = (xp.maximum(tau, 0.0) * positive ** (2.0 / p - 1.0)) ** (p / 2.0)
         change = float(xp.max(xp.abs(new - w) / xp.maximum(w, 1e-300)))
         w = new
@@ -220,13 +143,19 @@ def lewis_weights(A, p, *, max_iter=30, tol=1e-8, backend="auto"):
     >>> round(float(lewis_weights(A, p=1).sum()), 4)
     4.0
     """
-    check_scalar(p, "p", numbers.Real, min_val=0.0, max_val=4.0,
-                 include_boundaries="neither")
-    check_scalar(max_iter, "max_iter", numbers.Integral, min_val=1)
-    check_scalar(tol, "tol", numbers.Real, min_val=0.0)
-    A, backend = _prepare(A, backend)
-    xp, _ = get_array_module(backend)
-    return lewis_weights_xp(A, float(p), xp, max_iter=max_iter, tol=tol)[0]
+    validate_parameter_constraints(
+        {"p": [Interval(Real, 0, 4, closed="neither")],
+         "max_iter": [Interval(Integral, 1, None)],
+         "tol": [Interval(Real, 0, None, closed="left")],
+         "backend": COMMON_CONSTRAINTS["backend"]},
+        {"p": p, "max_iter": max_iter, "tol": tol, "backend": backend},
+        "lewis_weights",
+    )
+    backend = resolve_backend(backend, A)
+    A2, _ = check_matrix(A, backend)
+    xp = get_array_module(backend)[0]
+    return like_input(lewis_weights_xp(A2, float(p), xp, max_iter=max_iter, tol=tol)[0],
+                      A)
 
 
 def linf_sketch_size(n_samples, n_features, eps=0.5, delta=0.01):
@@ -269,9 +198,13 @@ def linf_sketch_size(n_samples, n_features, eps=0.5, delta=0.01):
     >>> linf_sketch_size(10**6, 100) > 10**6
     True
     """
-    check_scalar(n_samples, "n_samples", numbers.Integral, min_val=1)
-    check_scalar(n_features, "n_features", numbers.Integral, min_val=1)
-    check_scalar(eps, "eps", numbers.Real, min_val=0.0, include_boundaries="neither")
-    check_scalar(delta, "delta", numbers.Real, min_val=0.0, max_val=1.0,
-                 include_boundaries="neither")
+    validate_parameter_constraints(
+        {"n_samples": [Interval(Integral, 1, None)],
+         "n_features": [Interval(Integral, 1, None)],
+         "eps": [Interval(Real, 0, None, closed="neither")],
+         "delta": [Interval(Real, 0, 1, closed="neither")]},
+        {"n_samples": n_samples, "n_features": n_features, "eps": eps,
+         "delta": delta},
+        "linf_sketch_size",
+    )
     return math.ceil(n_features * math.log(n_samples / delta) ** 3 / eps**2)

@@ -14,30 +14,39 @@ counter-based generator of :mod:`skkernel.utils._hash_random`, so
 * numpy, numba and cupy draw the same ``S`` for the same seed.
 
 The numpy code below is the reference; it is written against ``xp`` (numpy
-or cupy) and ``xsp`` (scipy.sparse or cupyx.scipy.sparse) so that the GPU
-runs the same lines. The numba backend swaps in the kernels of
-:mod:`skkernel.sketch._sketch_kernels` for the sparse and Gaussian sketches.
+or cupy) and ``xsp`` (scipy.sparse or cupyx.scipy.sparse), so the GPU runs
+the same lines. Each step with a kernel of its own has a :class:`Dispatch`
+table: the numba kernels of :mod:`skkernel.sketch._sketch_kernels` (CPU
+only) for the sparse and Gaussian sketches, cuFFT for the DCT on the GPU.
+An operator stores its backend's name, never the modules, so it pickles.
 """
 
 import math
-import numbers
+from numbers import Integral
 
+import numba
 import numpy as np
-from sklearn.utils import check_array, check_scalar
+import scipy.fft
+from sklearn.utils import check_array
 
 from ..backend import (
+    Dispatch,
     get_array_module,
     is_cupy_array,
-    numba_threads,
+    like_input,
     resolve_backend,
     to_cpu,
+    to_device,
 )
+from ..base import COMMON_CONSTRAINTS, Interval, Options, validate_parameter_constraints
 from ..utils import draw_seed
 from ..utils._hash_random import hash_uniform
-from ..utils._validation import check_options
+from ..utils._linalg import exact_leverage_scores, range_basis_factor
+from ._sketch_kernels import gaussian_block, sparse_sign_apply
 
 SKETCHES = ("gaussian", "srht", "countsketch", "sparse_sign", "leverage")
 STREAMABLE_SKETCHES = ("gaussian", "countsketch", "sparse_sign")
+SRHT_TRANSFORMS = ("dct", "hadamard")
 
 # Independent streams of one seed: XOR with fixed odd constants below 2**63.
 _STREAM_POSITION = 0x1D8E4E27C47D124F
@@ -45,9 +54,20 @@ _STREAM_SIGN = 0x2545F4914F6CDD1D
 _STREAM_RADIUS = 0x3C6EF372FE94F82B
 _STREAM_ANGLE = 0x5851F42D4C957F2D
 _STREAM_ROWS = 0x6A09E667F3BCC909
+_STREAM_PROJECTION = 0x7F4A7C15
 
 # Rows of A handled per Gaussian block: the block of S is (block, sketch_size).
 _GAUSSIAN_BLOCK_ENTRIES = 2**22
+# Rows per thread below which the numba sparse sign kernel uses fewer threads.
+_ROWS_PER_CHUNK = 1024
+
+
+def on_backend(a, backend):
+    """``a`` where ``backend`` computes: the GPU for cupy, else the host.
+
+    A cupy array stays on the GPU for ``"cupy"`` (no round trip).
+    """
+    return to_device(a, "cupy") if backend == "cupy" else to_cpu(a)
 
 
 class SketchOperator:
@@ -70,7 +90,16 @@ class SketchOperator:
         self.sketch_size = int(sketch_size)
         self.seed = int(seed)
         self.backend = backend
-        self.xp, self.xsp = get_array_module(backend)
+
+    @property
+    def xp(self):
+        """The dense array module of the backend (numpy or cupy)."""
+        return get_array_module(self.backend)[0]
+
+    @property
+    def xsp(self):
+        """The sparse module of the backend (scipy.sparse or cupyx's)."""
+        return get_array_module(self.backend)[1]
 
     def fit(self, A):
         """Do the data-dependent set-up; a no-op for oblivious sketches."""
@@ -79,6 +108,31 @@ class SketchOperator:
     def apply(self, A, row_offset=0):
         """Return ``S[:, row_offset:row_offset + A.shape[0]] @ A``."""
         raise NotImplementedError
+
+
+# ------------------------------------------------------------ sparse sign
+
+
+def _sparse_sign_apply_reference(operator, A, row_offset):
+    """``S_block @ A`` with the block of ``S`` as an ``xsp`` sparse matrix."""
+    return operator.matrix(A.shape[0], row_offset) @ A
+
+
+def _sparse_sign_apply_numba(operator, A, row_offset):
+    """Parallel scatter of the rows of ``A`` (no ``S`` in memory)."""
+    A = np.ascontiguousarray(A, dtype=np.float64)
+    n_chunks = max(1, min(numba.get_num_threads(), A.shape[0] // _ROWS_PER_CHUNK))
+    return sparse_sign_apply(
+        A, row_offset, operator.sketch_size, operator.nnz,
+        operator.seed ^ _STREAM_POSITION, operator.seed ^ _STREAM_SIGN,
+        operator.scale, n_chunks,
+    )
+
+
+SPARSE_SIGN_APPLY = Dispatch(
+    "sparse sign sketch", numpy=_sparse_sign_apply_reference,
+    numba=_sparse_sign_apply_numba,
+)
 
 
 class SparseSignSketch(SketchOperator):
@@ -125,18 +179,7 @@ class SparseSignSketch(SketchOperator):
         ).tocsr()
 
     def apply(self, A, row_offset=0):
-        if self.backend == "numba":
-            from ._sketch_kernels import sparse_sign_apply
-
-            A = np.ascontiguousarray(A, dtype=np.float64)
-            with numba_threads(None) as n_threads:
-                n_chunks = max(1, min(n_threads, A.shape[0] // 1024))
-                return sparse_sign_apply(
-                    A, row_offset, self.sketch_size, self.nnz,
-                    self.seed ^ _STREAM_POSITION, self.seed ^ _STREAM_SIGN,
-                    self.scale, n_chunks,
-                )
-        return self.matrix(A.shape[0], row_offset) @ A
+        return SPARSE_SIGN_APPLY(self.backend, self, A, row_offset)
 
 
 class CountSketch(SparseSignSketch):
@@ -148,6 +191,33 @@ class CountSketch(SparseSignSketch):
         super().__init__(sketch_size, seed, backend, nnz=1)
 
 
+# ------------------------------------------------------------ Gaussian
+
+
+def _gaussian_block_reference(operator, n_rows, row_offset):
+    """Box-Muller transform of two counter-based uniform streams, in ``xp``."""
+    xp, m = operator.xp, operator.sketch_size
+    counters = (
+        xp.arange(row_offset, row_offset + n_rows, dtype=xp.int64)[:, None] * m
+        + xp.arange(m, dtype=xp.int64)[None, :]
+    )
+    u = 1.0 - hash_uniform(operator.seed ^ _STREAM_RADIUS, counters, xp=xp)
+    v = hash_uniform(operator.seed ^ _STREAM_ANGLE, counters, xp=xp)
+    return xp.sqrt(-2.0 * xp.log(u)) * xp.cos(2.0 * np.pi * v) / math.sqrt(m)
+
+
+def _gaussian_block_numba(operator, n_rows, row_offset):
+    return gaussian_block(operator.seed ^ _STREAM_RADIUS,
+                          operator.seed ^ _STREAM_ANGLE, row_offset, n_rows,
+                          operator.sketch_size)
+
+
+GAUSSIAN_BLOCK = Dispatch(
+    "Gaussian sketch block", numpy=_gaussian_block_reference,
+    numba=_gaussian_block_numba,
+)
+
+
 class GaussianSketch(SketchOperator):
     """Dense i.i.d. ``N(0, 1/m)`` entries, generated block by block."""
 
@@ -155,29 +225,55 @@ class GaussianSketch(SketchOperator):
 
     def block(self, n_rows, row_offset):
         """Entries ``S[:, rows].T`` as an ``(n_rows, sketch_size)`` array."""
-        if self.backend == "numba":
-            from ._sketch_kernels import gaussian_block
-
-            return gaussian_block(self.seed ^ _STREAM_RADIUS, self.seed ^ _STREAM_ANGLE,
-                                  row_offset, n_rows, self.sketch_size)
-        xp, m = self.xp, self.sketch_size
-        counters = (
-            xp.arange(row_offset, row_offset + n_rows, dtype=xp.int64)[:, None] * m
-            + xp.arange(m, dtype=xp.int64)[None, :]
-        )
-        u = 1.0 - hash_uniform(self.seed ^ _STREAM_RADIUS, counters, xp=xp)
-        v = hash_uniform(self.seed ^ _STREAM_ANGLE, counters, xp=xp)
-        return xp.sqrt(-2.0 * xp.log(u)) * xp.cos(2.0 * np.pi * v) / math.sqrt(m)
+        return GAUSSIAN_BLOCK(self.backend, self, n_rows, row_offset)
 
     def apply(self, A, row_offset=0):
         n = A.shape[0]
         step = max(1, _GAUSSIAN_BLOCK_ENTRIES // self.sketch_size)
         out = self.xp.zeros((self.sketch_size, A.shape[1]))
-        with numba_threads(None):
-            for start in range(0, n, step):
-                stop = min(n, start + step)
-                out += self.block(stop - start, row_offset + start).T @ A[start:stop]
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            out += self.block(stop - start, row_offset + start).T @ A[start:stop]
         return out
+
+
+# ------------------------------------------------------------ SRHT
+
+
+def _dct_scipy(A):
+    """Orthonormal DCT-II along the rows (scipy.fft, all cores)."""
+    return scipy.fft.dct(A, type=2, norm="ortho", axis=0, workers=-1)
+
+
+def _dct_cupy(A):
+    """Orthonormal DCT-II along the rows (cuFFT)."""
+    import cupyx.scipy.fft
+
+    return cupyx.scipy.fft.dct(A, type=2, norm="ortho", axis=0)
+
+
+DCT = Dispatch("DCT-II", numpy=_dct_scipy, cupy=_dct_cupy)
+
+
+def _next_power_of_two(n):
+    return 1 << max(0, (n - 1).bit_length())
+
+
+def _hadamard(A, n_padded, xp):
+    """Orthonormal Walsh-Hadamard transform of the zero-padded rows of ``A``.
+
+    Radix-2 butterflies on views: ``log2(N)`` passes of ``O(N d)`` work.
+    """
+    H = xp.zeros((n_padded, A.shape[1]))
+    H[: A.shape[0]] = A
+    h = 1
+    while h < n_padded:
+        pairs = H.reshape(n_padded // (2 * h), 2, h, A.shape[1])
+        top = pairs[:, 0].copy()
+        pairs[:, 0] += pairs[:, 1]
+        pairs[:, 1] = top - pairs[:, 1]
+        h *= 2
+    return H / math.sqrt(n_padded)
 
 
 class SRHTSketch(SketchOperator):
@@ -226,42 +322,39 @@ class SRHTSketch(SketchOperator):
         )
         DA = signs[:, None] * A
         if self.transform == "dct":
-            mixed = _dct(DA, xp)
+            mixed = DCT(self.backend, DA)
         else:
             mixed = _hadamard(DA, self.n_mixed_, xp)
         return math.sqrt(self.n_mixed_ / self.sketch_size) * mixed[self.rows_]
 
 
-def _next_power_of_two(n):
-    return 1 << max(0, (n - 1).bit_length())
+# ------------------------------------------------------------ leverage sampling
 
 
-def _dct(A, xp):
-    """Orthonormal DCT-II along the rows (scipy.fft or cupyx.scipy.fft)."""
-    if xp is np:
-        import scipy.fft
+def sketched_leverage_scores(A, seed, backend, n_projections=None):
+    """Leverage scores by sketch-QR plus a Johnson-Lindenstrauss projection.
 
-        return scipy.fft.dct(A, type=2, norm="ortho", axis=0, workers=-1)
-    import cupyx.scipy.fft
-
-    return cupyx.scipy.fft.dct(A, type=2, norm="ortho", axis=0)
-
-
-def _hadamard(A, n_padded, xp):
-    """Orthonormal Walsh-Hadamard transform of the zero-padded rows of ``A``.
-
-    Radix-2 butterflies on views: ``log2(N)`` passes of ``O(N d)`` work.
+    ``S A = Q R`` for a sparse sign ``S`` with ``4 d`` rows makes ``A R^-1``
+    well conditioned; its squared row norms, estimated through ``A R^-1 G``
+    for a Gaussian ``G`` with ``n_projections`` columns, are the scores up to
+    a factor ``1 +- O(1)`` (Drineas et al., 2012). Small problems get the
+    exact scores.
     """
-    H = xp.zeros((n_padded, A.shape[1]))
-    H[: A.shape[0]] = A
-    h = 1
-    while h < n_padded:
-        pairs = H.reshape(n_padded // (2 * h), 2, h, A.shape[1])
-        top = pairs[:, 0].copy()
-        pairs[:, 0] += pairs[:, 1]
-        pairs[:, 1] = top - pairs[:, 1]
-        h *= 2
-    return H / math.sqrt(n_padded)
+    xp = get_array_module(backend)[0]
+    n, d = A.shape
+    sketch_size = 4 * d
+    if n <= 2 * sketch_size:
+        return exact_leverage_scores(A, xp)
+    SA = SparseSignSketch(sketch_size, seed, backend).apply(A)
+    P = range_basis_factor(SA, xp)
+    if n_projections is None:
+        n_projections = max(32, math.ceil(4 * math.log(n)))
+    if P.shape[1] <= n_projections:
+        Z = A @ P
+    else:
+        jl = GaussianSketch(n_projections, seed ^ _STREAM_PROJECTION, backend)
+        Z = A @ (P @ jl.block(P.shape[1], 0))
+    return (Z * Z).sum(axis=1)
 
 
 class LeverageScoreSketch(SketchOperator):
@@ -277,12 +370,10 @@ class LeverageScoreSketch(SketchOperator):
         self.scores = scores
 
     def fit(self, A):
-        from ._leverage import approximate_leverage_scores_xp
-
         xp = self.xp
         scores = self.scores
         if scores is None:
-            scores = approximate_leverage_scores_xp(A, self.seed, self.backend)
+            scores = sketched_leverage_scores(A, self.seed, self.backend)
         scores = xp.asarray(scores)
         total = float(scores.sum())
         if not total > 0:
@@ -348,29 +439,38 @@ def make_sketch(kind, sketch_size, seed, backend, *, nnz_per_col=8, transform="d
 # ------------------------------------------------------------ public functions
 
 
-def check_matrix(A, name="A"):
-    """Validate a dense matrix (numpy or cupy); a vector becomes one column.
+def check_matrix(A, backend, name="A"):
+    """Validate a dense matrix and put it where ``backend`` runs.
 
-    Returns the 2-D array and whether the input was 1-D.
+    A cupy array is checked on the GPU; other device arrays are read to the
+    host explicitly. A vector becomes one column. Returns the 2-D array and
+    whether the input was 1-D.
     """
     if is_cupy_array(A):
-        xp, _ = get_array_module("cupy")
+        xp = get_array_module("cupy")[0]
         if A.ndim not in (1, 2):
             raise ValueError(f"{name} must be 1-D or 2-D, got {A.ndim} dimensions.")
         A = A.astype(xp.float64, copy=False)
         if not bool(xp.isfinite(A).all()):
             raise ValueError(f"{name} contains NaN or infinity.")
     else:
-        A = check_array(A, dtype=np.float64, ensure_2d=False, input_name=name)
+        A = check_array(to_cpu(A), dtype=np.float64, ensure_2d=False, input_name=name)
         if A.ndim != 1 and A.ndim != 2:
             raise ValueError(f"{name} must be 1-D or 2-D, got {A.ndim} dimensions.")
+    A = on_backend(A, backend)
     vector = A.ndim == 1
     return (A[:, None] if vector else A), vector
 
 
-def _check_sketch_size(sketch_size):
-    check_scalar(sketch_size, "sketch_size", numbers.Integral, min_val=1)
-    return int(sketch_size)
+#: Constraints of the sketch parameters, shared with the estimators.
+SKETCH_CONSTRAINTS = {
+    "sketch_size": [Interval(Integral, 1, None)],
+    "kind": [Options(*SKETCHES)],
+    "nnz_per_col": [Interval(Integral, 1, None)],
+    "transform": [Options(*SRHT_TRANSFORMS)],
+    "random_state": COMMON_CONSTRAINTS["random_state"],
+    "backend": COMMON_CONSTRAINTS["backend"],
+}
 
 
 def sketch(A, sketch_size, kind="sparse_sign", *, nnz_per_col=8, transform="dct",
@@ -434,22 +534,18 @@ def sketch(A, sketch_size, kind="sparse_sign", *, nnz_per_col=8, transform="dct"
     >>> sketch(A, 40, "sparse_sign", random_state=0).shape
     (40, 5)
     """
-    check_options(kind, "sketch", SKETCHES)
-    check_options(transform, "transform", ("dct", "hadamard"))
-    sketch_size = _check_sketch_size(sketch_size)
-    check_scalar(nnz_per_col, "nnz_per_col", numbers.Integral, min_val=1)
+    validate_parameter_constraints(
+        SKETCH_CONSTRAINTS,
+        {"sketch_size": sketch_size, "kind": kind, "nnz_per_col": nnz_per_col,
+         "transform": transform, "random_state": random_state, "backend": backend},
+        "sketch",
+    )
     backend = resolve_backend(backend, A)
-    A2, vector = check_matrix(A)
-    if backend == "cupy":
-        from ..backend import to_device
-
-        A2 = to_device(A2, "cupy")
-    else:
-        A2 = to_cpu(A2)
+    A2, vector = check_matrix(A, backend)
     operator = make_sketch(kind, sketch_size, draw_seed(random_state), backend,
                            nnz_per_col=nnz_per_col, transform=transform)
     SA = operator.fit(A2).apply(A2)
-    return SA[:, 0] if vector else SA
+    return like_input(SA[:, 0] if vector else SA, A)
 
 
 def gaussian_sketch(A, sketch_size, *, random_state=None, backend="auto"):

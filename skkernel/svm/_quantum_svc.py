@@ -1,26 +1,25 @@
 """Support vector classification with the simulated ZZ quantum kernel."""
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import SVC
-from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ..backend import is_cupy_array, resolve_backend, to_cpu, to_device
+from ..backend import cupy_available, like_input, resolve_backend
+from ..base import Interval, Options, SkkernelEstimator
 from ..kernels import ZZFeatureMapKernel
-from ..utils import check_sample_weight
-from ..utils._validation import check_options, fit_transaction
+from ..kernels._zz_feature_map import KERNEL_CONSTRAINTS, _check_pairs
 
-# Parameters handed to the kernel as they are (backend, random_state and
-# n_jobs are resolved in fit).
+# Parameters handed to the kernel as they are (random_state is drawn in fit,
+# the backend resolved at each call).
 _KERNEL_PARAMS = ("reps", "entanglement", "alpha", "data_map", "shots", "noise",
-                  "enforce_psd")
+                  "enforce_psd", "n_jobs", "verbose")
 _SVC_PARAMS = ("C", "shrinking", "tol", "cache_size", "class_weight", "max_iter",
                "decision_function_shape", "break_ties")
 
@@ -34,22 +33,7 @@ def _has_probability(estimator):
     return True
 
 
-def _like_input(result, X):
-    """Results follow the input's array type (cupy in, cupy out)."""
-    return to_device(result, "cupy") if is_cupy_array(X) else result
-
-
-def _check_fit_weights(sample_weight, n_samples):
-    weights = np.asarray(sample_weight, dtype=np.float64)
-    if weights.ndim == 1 and weights.size == n_samples and not np.any(weights):
-        raise ValueError(
-            "sample_weight is zero for every sample; at least one weight "
-            "must be positive."
-        )
-    return check_sample_weight(weights, n_samples)
-
-
-class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
+class QuantumKernelSVC(ClassifierMixin, SkkernelEstimator):
     """Support vector classifier on the simulated ZZ-feature-map quantum kernel.
 
     The quantum kernel estimator of Havlicek et al. (2019): the Gram matrix
@@ -111,8 +95,10 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     kernel_ : ZZFeatureMapKernel
-        The kernel used in fit and predict (with the resolved backend and
-        the shot-noise seed drawn from ``random_state``).
+        The kernel used in fit and predict, with the shot-noise seed drawn
+        from ``random_state``. Its backend is ``"auto"``: each call resolves
+        the backend from ``backend`` and the input, so a model fitted on a GPU
+        predicts on a machine without one.
     svc_ : sklearn.svm.SVC
         The fitted SVC on the precomputed Gram matrix.
     calibrator_ : sklearn.calibration.CalibratedClassifierCV or None
@@ -123,7 +109,8 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     support_ : ndarray of shape (n_SV,)
-        Indices of the support vectors in the training data.
+        Indices of the support vectors in the training data (rows of the
+        ``X`` given to :meth:`fit`, zero-weight rows included).
     support_vectors_ : ndarray of shape (n_SV, n_features)
         The support vectors (predictions evaluate the kernel on them only).
     n_support_ : ndarray of shape (n_classes,)
@@ -156,7 +143,13 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
 
     The SVM itself runs in libsvm on the CPU; with ``backend="cupy"`` the
     kernel is computed on the GPU, fitted attributes are numpy arrays and
-    the outputs of a cupy input are cupy arrays.
+    the numeric outputs of a cupy input are cupy arrays (string labels stay
+    numpy). A model fitted with ``backend="cupy"`` and loaded on a machine
+    without a GPU predicts on the host.
+
+    A sample weight of zero removes the row before the kernel is computed
+    (it costs no kernel entries); ``support_`` indexes the rows of the
+    training data as given.
 
     Predictions compute the kernel between the new points and the support
     vectors only (the other columns are never used by the SVM), so
@@ -186,6 +179,20 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
     >>> float(clf.score(X_test, y_test))
     1.0
     """
+
+    _parameter_constraints = {
+        **KERNEL_CONSTRAINTS,  # reps ... enforce_psd, random_state, backend, ...
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "shrinking": ["boolean"],
+        "probability": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "cache_size": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [dict, Options("balanced"), None],
+        "max_iter": [Interval(Integral, -1, None)],
+        "decision_function_shape": [Options("ovo", "ovr")],
+        "break_ties": ["boolean"],
+    }
+    _finite_fitted_attributes = ("dual_coef_", "intercept_")
 
     def __init__(
         self,
@@ -242,7 +249,10 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.poor_score = True
         return tags
 
-    @fit_transaction
+    def _check_params(self):
+        if not isinstance(self.entanglement, str):
+            _check_pairs(self.entanglement)
+
     def fit(self, X, y, sample_weight=None):
         """Compute the training Gram matrix and fit the SVM on it.
 
@@ -253,72 +263,77 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample multipliers of ``C``, as in ``SVC``.
+            Per-sample multipliers of ``C``, as in ``SVC``. Rows of weight
+            zero are left out before the kernel is computed, as if they were
+            absent; ``support_`` still indexes the rows of ``X``.
 
         Returns
         -------
         self : QuantumKernelSVC
             The fitted classifier.
         """
-        backend = resolve_backend(self.backend, X)
-        # Cheap checks first: the kernel is the expensive part of the fit
-        # (it validates its own parameters before computing anything).
-        check_scalar(self.C, "C", numbers.Real, min_val=0.0,
-                     include_boundaries="neither")
-        check_scalar(self.tol, "tol", numbers.Real, min_val=0.0,
-                     include_boundaries="neither")
-        check_options(self.probability, "probability", (True, False))
-        check_options(self.decision_function_shape, "decision_function_shape",
-                      ("ovr", "ovo"))
-        X, y = validate_data(self, to_cpu(X), to_cpu(y), dtype=np.float64,
-                             reset=True)
-        check_classification_targets(y)
-        if np.unique(y).size < 2:
-            raise ValueError(
-                "The number of classes has to be greater than one; got 1 class "
-                "in y."
+        with self._fit_context(X, y, sample_weight=sample_weight) as ctx:
+            check_classification_targets(ctx.y)
+            # libsvm drops zero-weight rows itself and renumbers the rest, so
+            # its support_ would index the shortened data: drop them here.
+            rows = np.flatnonzero(ctx.sample_weight > 0)
+            X_fit, y_fit = ctx.X[rows], ctx.y[rows]
+            weights = None if sample_weight is None else ctx.sample_weight[rows]
+            if np.unique(y_fit).size < 2:
+                raise ValueError(
+                    "The number of classes has to be greater than one; got 1 "
+                    "class in y (among the samples with positive weight)."
+                )
+            kernel_seed, svc_seed = (int(s) for s in
+                                     ctx.random_state.randint(0, 2**31 - 1, size=2))
+            # Stored with backend="auto": a model fitted on a GPU predicts on
+            # a machine without one (the backend is resolved at each call).
+            self.kernel_ = ZZFeatureMapKernel(
+                **{name: getattr(self, name) for name in _KERNEL_PARAMS},
+                random_state=kernel_seed, backend="auto",
             )
-        if sample_weight is not None:
-            sample_weight = _check_fit_weights(sample_weight, X.shape[0])
-        rng = check_random_state(self.random_state)
-        kernel_seed, svc_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
-        kernel = ZZFeatureMapKernel(
-            **{name: getattr(self, name) for name in _KERNEL_PARAMS},
-            random_state=kernel_seed, backend=backend, n_jobs=self.n_jobs,
-            verbose=self.verbose,
-        )
-        gram = kernel(X)
-        svc = SVC(kernel="precomputed",
-                  **{name: getattr(self, name) for name in _SVC_PARAMS})
-        calibrator = None
-        if self.probability:
-            # SVC's own probability=True is deprecated from scikit-learn 1.9;
-            # its replacement is Platt scaling through CalibratedClassifierCV.
-            folds = StratifiedKFold(5, shuffle=True, random_state=svc_seed)
-            calibrator = CalibratedClassifierCV(clone(svc), method="sigmoid",
-                                                cv=folds, ensemble=False)
-            calibrator.fit(gram, y, sample_weight=sample_weight)
-        svc.fit(gram, y, sample_weight=sample_weight)
-        self.calibrator_ = calibrator
-        self.kernel_ = kernel
-        self.svc_ = svc
-        self.backend_ = backend
-        self.classes_ = svc.classes_
-        self.support_ = svc.support_
-        self.support_vectors_ = X[svc.support_]
-        self.n_support_ = svc.n_support_
-        self.dual_coef_ = svc.dual_coef_
-        self.intercept_ = svc.intercept_
-        self.n_iter_ = svc.n_iter_
+            gram = self._kernel(ctx.backend)(X_fit)
+            svc = SVC(kernel="precomputed",
+                      **{name: getattr(self, name) for name in _SVC_PARAMS})
+            calibrator = None
+            if self.probability:
+                # SVC's own probability=True is deprecated from scikit-learn
+                # 1.9; its replacement is Platt scaling by CalibratedClassifierCV.
+                folds = StratifiedKFold(5, shuffle=True, random_state=svc_seed)
+                calibrator = CalibratedClassifierCV(clone(svc), method="sigmoid",
+                                                    cv=folds, ensemble=False)
+                calibrator.fit(gram, y_fit, sample_weight=weights)
+            svc.fit(gram, y_fit, sample_weight=weights)
+            self.calibrator_ = calibrator
+            self.svc_ = svc
+            self.classes_ = svc.classes_
+            self.support_ = rows[svc.support_]
+            self.support_vectors_ = X_fit[svc.support_]
+            self.n_support_ = svc.n_support_
+            self.dual_coef_ = svc.dual_coef_
+            self.intercept_ = svc.intercept_
+            self.n_iter_ = svc.n_iter_
         return self
+
+    def _kernel(self, backend):
+        """The fitted kernel, computed with ``backend``."""
+        return ZZFeatureMapKernel(**{**self.kernel_.get_params(), "backend": backend})
+
+    def _predict_backend(self, X):
+        if self.backend == "cupy" and not cupy_available():
+            # Fitted on a GPU, loaded where there is none: predict on the host.
+            return resolve_backend("auto", X)
+        return self._resolve_backend(X)
 
     def _test_gram(self, X):
         """Kernel of ``X`` against the training set, computed on the support only."""
         check_is_fitted(self)
-        X = validate_data(self, to_cpu(X), dtype=np.float64, reset=False)
+        backend = self._predict_backend(X)
+        X = self._validate_predict_data(X)
         gram = np.zeros((X.shape[0], self.svc_.shape_fit_[0]))
         if len(self.support_):
-            gram[:, self.support_] = self.kernel_(X, self.support_vectors_)
+            kernel = self._kernel(backend)
+            gram[:, self.svc_.support_] = kernel(X, self.support_vectors_)
         return gram
 
     def decision_function(self, X):
@@ -332,10 +347,10 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            As ``SVC.decision_function``.
+            As ``SVC.decision_function``; a cupy array for cupy input.
         """
         gram = self._test_gram(X)
-        return _like_input(self.svc_.decision_function(gram), X)
+        return like_input(self.svc_.decision_function(gram), X)
 
     def predict(self, X):
         """Predict class labels.
@@ -348,10 +363,11 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
+            Predicted labels (numeric labels follow the input's array type;
+            string labels stay numpy).
         """
         gram = self._test_gram(X)
-        return _like_input(self.svc_.predict(gram), X)
+        return like_input(self.svc_.predict(gram), X)
 
     @available_if(_has_probability)
     def predict_proba(self, X):
@@ -368,7 +384,7 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
             Probabilities in the order of ``classes_``.
         """
         gram = self._test_gram(X)
-        return _like_input(self.calibrator_.predict_proba(gram), X)
+        return like_input(self.calibrator_.predict_proba(gram), X)
 
     @available_if(_has_probability)
     def predict_log_proba(self, X):
@@ -384,6 +400,7 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities in the order of ``classes_``.
         """
-        proba = to_cpu(self.predict_proba(X))
+        gram = self._test_gram(X)
+        proba = self.calibrator_.predict_proba(gram)
         with np.errstate(divide="ignore"):
-            return _like_input(np.log(proba), X)
+            return like_input(np.log(proba), X)

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..backend import to_cpu
+from ..backend import get_namespace, to_cpu
 
 
 def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
@@ -83,14 +83,14 @@ def check_device_data(estimator, X, y=None, *, reset=True):
     X, y : device arrays
         float64 (``y`` is None when not given).
     """
-    xp = X.__array_namespace__() if hasattr(X, "__array_namespace__") else None
+    xp = get_namespace(X)
     if X.ndim != 2:
         raise ValueError(
             f"Expected a 2D array for X, got an array of shape {tuple(X.shape)}."
         )
     if X.shape[0] < 1:
         raise ValueError(f"Found array with 0 sample(s) (shape={tuple(X.shape)}).")
-    X = xp.astype(X, xp.float64) if xp is not None else X.astype("float64")
+    X = _as_float64(X, xp)
     if not bool(xp.all(xp.isfinite(X))):
         raise ValueError("Input X contains NaN or infinity.")
     if reset:
@@ -101,7 +101,7 @@ def check_device_data(estimator, X, y=None, *, reset=True):
             f"expecting {estimator.n_features_in_} features as input."
         )
     if y is not None:
-        y = xp.astype(xp.asarray(y), xp.float64)
+        y = _as_float64(xp.asarray(y), xp)
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
             raise ValueError(
                 f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}."
@@ -109,6 +109,11 @@ def check_device_data(estimator, X, y=None, *, reset=True):
         if not bool(xp.all(xp.isfinite(y))):
             raise ValueError("Input y contains NaN or infinity.")
     return X, y
+
+
+def _as_float64(a, xp):
+    # cupy arrays have .astype; array-API arrays only the namespace function.
+    return a.astype(xp.float64) if hasattr(a, "astype") else xp.astype(a, xp.float64)
 
 
 def draw_seed(random_state):

@@ -243,21 +243,24 @@ def test_entangler_pairs_follow_qiskit():
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"shots": 0}, r"shots must be None \(exact kernel\) or a positive integer, "
-                       "got 0"),
-        ({"shots": -5}, "shots must be None .* got -5"),
-        ({"shots": 10.5}, "shots must be None .* got 10.5"),
-        ({"noise": 1.5}, r"noise \(the depolarising strength p\) must be in "
-                         r"\[0, 1\], got 1.5"),
-        ({"noise": -0.1}, r"noise .* must be in \[0, 1\], got -0.1"),
-        ({"entanglement": "ring"}, "entanglement must be one of .*'full'.* got 'ring'"),
+        ({"shots": 0}, r"'shots' parameter of ZZFeatureMapKernel must be an int in "
+                       r"the range \[1, inf\) or None. Got 0 instead"),
+        ({"shots": -5}, "'shots' parameter .* Got -5"),
+        ({"shots": 10.5}, "'shots' parameter .* Got 10.5"),
+        ({"noise": 1.5}, r"'noise' parameter of ZZFeatureMapKernel must be a finite "
+                         r"float in the range \[0, 1\]. Got 1.5"),
+        ({"noise": -0.1}, r"'noise' parameter .* \[0, 1\]. Got -0.1"),
+        ({"noise": np.nan}, r"'noise' parameter .* Got nan"),
+        ({"entanglement": "ring"}, "'entanglement' parameter .*'full'.* Got 'ring'"),
         ({"entanglement": [(0, 0)]}, "entanglement must be one of .*pairs"),
         ({"entanglement": [(0, 1, 2)]}, "entanglement must be one of .*pairs"),
         ({"entanglement": [(0, 7)]}, r"entanglement pairs must index qubits 0..2"),
-        ({"reps": 0}, "reps == 0, must be >= 1"),
-        ({"alpha": np.inf}, "alpha must be finite"),
-        ({"enforce_psd": "yes"}, "enforce_psd must be one of"),
-        ({"backend": "tpu"}, "backend must be one of .*'tpu'"),
+        ({"reps": 0}, r"'reps' parameter .* range \[1, inf\). Got 0"),
+        ({"alpha": np.inf}, "'alpha' parameter .* must be a finite float. Got inf"),
+        ({"alpha": np.nan}, "'alpha' parameter .* must be a finite float. Got nan"),
+        ({"enforce_psd": "yes"}, "'enforce_psd' parameter .* must be a bool"),
+        ({"n_jobs": 0}, "'n_jobs' parameter .* Got 0"),
+        ({"backend": "tpu"}, "'backend' parameter .* must be one of .* Got 'tpu'"),
     ],
 )
 def test_invalid_parameters(params, message):
@@ -274,7 +277,8 @@ def test_invalid_inputs():
         kernel(X, np.full((2, 3), np.inf))
     with pytest.raises(ValueError, match=r"X has 3 features \(qubits\) but Y has 2"):
         kernel(X, X[:, :2])
-    with pytest.raises(TypeError, match="data_map must be None .* or a callable"):
+    with pytest.raises(TypeError, match="'data_map' parameter .* must be None or a "
+                                        "callable"):
         ZZFeatureMapKernel(data_map="self_product")(X)
     with pytest.raises(ValueError, match="data_map must return one value per column"):
         ZZFeatureMapKernel(data_map=lambda x: x.sum())(X)

@@ -2,8 +2,11 @@
 exact answer, backends against numpy, partial_fit against fit, weights as
 repeated rows, rank deficiency, errors, and use in Pipeline/GridSearchCV."""
 
+import copy
+import pickle
 import warnings
 
+import joblib
 import numpy as np
 import pytest
 import scipy.linalg
@@ -12,8 +15,11 @@ from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import check_estimator
 
 from skkernel.linear_model import SketchedLinearRegression
+from skkernel.linear_model import _sketched as sketched_module
+from skkernel.linear_model._sketched import SOLVERS
 from skkernel.linear_model._sketched_solvers import normal_residual
 from skkernel.sketch._sketches import SKETCHES, STREAMABLE_SKETCHES
 
@@ -205,22 +211,40 @@ def test_pipeline_and_grid_search(data):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"solver": "qr"}, r"solver must be one of \['sap', 'sketch_and_solve'"),
-        ({"sketch": "fjlt"}, r"sketch must be one of \['gaussian'"),
+        ({"solver": "qr"}, r"'solver' parameter of SketchedLinearRegression must be "
+                           r"one of \['sap', 'sketch_and_solve'"),
+        ({"sketch": "fjlt"}, r"'sketch' parameter of .* must be one of \['gaussian'"),
         ({"sketch_size": 5}, "sketch_size=5 must be >= n_features=12"),
-        ({"sketch_size": "big"}, "sketch_size must be 'auto' or an int"),
-        ({"alpha": -1.0}, "alpha == -1.0, must be >= 0.0"),
-        ({"tol": 0.0}, "tol == 0.0, must be > 0.0"),
-        ({"max_iter": 0}, "max_iter == 0, must be >= 1"),
-        ({"nnz_per_col": 0}, "nnz_per_col == 0, must be >= 1"),
-        ({"srht_transform": "fft"}, r"srht_transform must be one of"),
-        ({"backend": "tpu"}, "backend must be one of"),
+        ({"sketch_size": "big"}, r"'sketch_size' parameter of .* must be one of "
+                                 r"\['auto'\] or an int in the range \[1, inf\)"),
+        ({"sketch_size": 0}, r"'sketch_size' parameter .* Got 0 instead"),
+        ({"alpha": -1.0}, r"'alpha' parameter .* in the range \[0, inf\). Got -1.0"),
+        ({"tol": 0.0}, r"'tol' parameter .* in the range \(0, 1\). Got 0.0"),
+        ({"max_iter": 0}, r"'max_iter' parameter .* Got 0 instead"),
+        ({"nnz_per_col": 0}, r"'nnz_per_col' parameter .* Got 0 instead"),
+        ({"srht_transform": "fft"}, r"'srht_transform' parameter .* must be one of"),
+        ({"fit_intercept": 1}, r"'fit_intercept' parameter .* must be a bool"),
+        ({"backend": "tpu"}, r"'backend' parameter .* must be one of .*'tpu'"),
+        ({"n_jobs": 0}, r"'n_jobs' parameter .* Got 0 instead"),
     ],
 )
 def test_parameter_errors(params, match, data):
     X, y, _ = data
     model = SketchedLinearRegression(**params)
     with pytest.raises(ValueError, match=match):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+
+
+@pytest.mark.parametrize("name", ["alpha", "tol"])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_parameters_are_refused(name, value, data):
+    # Defect 5: alpha=nan gave a NaN coef_ with a ConvergenceWarning only.
+    X, y, _ = data
+    model = SketchedLinearRegression(**{name: value})
+    with pytest.raises(ValueError, match=rf"The '{name}' parameter of "
+                       r"SketchedLinearRegression must be a finite float in the "
+                       rf"range .*\. Got {value} instead\."):
         model.fit(X, y)
     assert not hasattr(model, "coef_")
 
@@ -306,5 +330,201 @@ def test_verbose_reports_the_iterations(solver, capsys, data):
     if solver != "fossils":
         assert "residual" in err
     np.testing.assert_array_equal(loud.coef_, quiet.coef_)
-    with pytest.raises(ValueError, match="verbose == -1, must be >= 0"):
+    with pytest.raises(ValueError, match=r"The 'verbose' parameter of "
+                       r"SketchedLinearRegression must be an int in the range "
+                       r"\[0, inf\) or a bool. Got -1 instead."):
         SketchedLinearRegression(verbose=-1).fit(X, y)
+
+
+# ------------------------------------------------ regressions of issue 9
+
+
+@pytest.mark.parametrize(
+    "solver, sketch",
+    [(solver, "sparse_sign") for solver in SOLVERS]
+    + [("sketch_and_solve", sketch) for sketch in ("gaussian", "srht", "leverage")],
+)
+def test_fitted_model_pickles_deep_copies_and_dumps(solver, sketch, data, tmp_path):
+    # Defect 1: the sketch operator kept by sketch_and_solve held the numpy
+    # and scipy modules ("cannot pickle 'module' object").
+    X, y, w = data
+    model = SketchedLinearRegression(solver=solver, sketch=sketch,
+                                     random_state=0).fit(X, y, w)
+    expected = model.predict(X)
+    joblib.dump(model, tmp_path / "model.joblib")
+    for twin in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model),
+                 joblib.load(tmp_path / "model.joblib")):
+        np.testing.assert_array_equal(twin.predict(X), expected)
+        np.testing.assert_array_equal(twin.coef_, model.coef_)
+
+
+def test_streaming_model_pickles_and_continues(data, tmp_path):
+    X, y, w = data
+    params = dict(solver="sketch_and_solve", random_state=0)
+    model = SketchedLinearRegression(**params).partial_fit(X[:700], y[:700], w[:700])
+    joblib.dump(model, tmp_path / "stream.joblib")
+    full = SketchedLinearRegression(**params).fit(X, y, w)
+    for twin in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model),
+                 joblib.load(tmp_path / "stream.joblib")):
+        twin.partial_fit(X[700:], y[700:], w[700:])
+        np.testing.assert_allclose(twin.coef_, full.coef_, rtol=1e-10, atol=1e-12)
+
+
+def test_fitted_grid_search_pickles(data):
+    X, y, _ = data
+    search = GridSearchCV(SketchedLinearRegression(solver="sketch_and_solve",
+                                                   random_state=0),
+                          {"alpha": [0.0, 1.0]}, cv=2).fit(X, y)
+    restored = pickle.loads(pickle.dumps(search))
+    np.testing.assert_array_equal(restored.predict(X), search.predict(X))
+
+
+def test_partial_fit_that_fails_mid_way_leaves_the_sketch_as_it_was(data,
+                                                                     monkeypatch):
+    # Defect 3: the rows of a failed call stayed in the running sketch, so a
+    # retry counted them twice.
+    X, y, w = data
+    params = dict(solver="sketch_and_solve", random_state=0)
+    model = SketchedLinearRegression(**params).partial_fit(X[:700], y[:700], w[:700])
+    before = model.coef_.copy()
+
+    def interrupted_solve(*args, **kwargs):
+        raise RuntimeError("interrupted after the block was sketched")
+
+    monkeypatch.setattr(sketched_module, "sketch_and_solve", interrupted_solve)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        model.partial_fit(X[700:], y[700:], w[700:])
+    monkeypatch.undo()
+    np.testing.assert_array_equal(model.coef_, before)
+    model.partial_fit(X[700:], y[700:], w[700:])
+    full = SketchedLinearRegression(**params).fit(X, y, w)
+    np.testing.assert_allclose(model.coef_, full.coef_, rtol=1e-10, atol=1e-12)
+
+
+def test_overflowing_block_is_refused_and_later_calls_work(data):
+    # Defect 3: one block of 1e308 turned the running sketch into inf/NaN and
+    # broke every later call.
+    X, y, _ = data
+    params = dict(solver="sketch_and_solve", random_state=0)
+    model = SketchedLinearRegression(**params).partial_fit(X[:700], y[:700])
+    before = model.coef_.copy()
+    with pytest.raises(ValueError, match="running sketch overflowed.*rescale X and y"):
+        model.partial_fit(np.full((50, X.shape[1]), 1e308), y[:50])
+    np.testing.assert_array_equal(model.coef_, before)
+    model.partial_fit(X[700:], y[700:])
+    full = SketchedLinearRegression(**params).fit(X, y)
+    np.testing.assert_allclose(model.coef_, full.coef_, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ITERATIVE + ("lstsq",))
+def test_overflowing_target_raises_instead_of_a_nan_model(solver, data):
+    # Defect 3: a y of 1e308 gave a NaN (or silently zero) coef_.
+    X, y, _ = data
+    y = y.copy()
+    y[3] = 1e308
+    model = SketchedLinearRegression(solver=solver, random_state=0)
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(
+        ValueError, match="computed a non-finite .* Rescale X and y"
+    ):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+
+
+@pytest.mark.parametrize("solver", ["sap", "sketch_and_solve", "lstsq"])
+@pytest.mark.parametrize(
+    "weight, match",
+    [(0, "sample_weight is all zero"), (0.0, "sample_weight is all zero"),
+     (-1, "sample_weight must be non-negative"),
+     (np.nan, "sample_weight must be finite")],
+)
+def test_scalar_sample_weight_is_checked(solver, weight, match, data, capfd):
+    # Defect 4: a scalar weight skipped the checks of an array and died in
+    # LAPACK, with its complaints on stderr.
+    X, y, _ = data
+    model = SketchedLinearRegression(solver=solver, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, y, sample_weight=weight)
+    if solver == "sketch_and_solve":
+        with pytest.raises(ValueError, match=match):
+            model.partial_fit(X, y, sample_weight=weight)
+    assert not hasattr(model, "coef_")
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("solver", ["sap", "sketch_and_solve", "lstsq"])
+def test_positive_scalar_sample_weight_is_a_constant_weight(solver, data):
+    X, y, _ = data
+    params = dict(solver=solver, random_state=0)
+    weighted = SketchedLinearRegression(**params).fit(X, y, sample_weight=3.0)
+    plain = SketchedLinearRegression(**params).fit(X, y)
+    np.testing.assert_allclose(weighted.coef_, plain.coef_, rtol=1e-9)
+
+
+def test_lstsq_warns_on_a_numerically_rank_deficient_design():
+    # Defect 6: gelsd dropped the direction of a cond-1e12 design without the
+    # rank warning the docstring promises.
+    rng = np.random.RandomState(0)
+    U, _ = np.linalg.qr(rng.randn(1000, 6))
+    V, _ = np.linalg.qr(rng.randn(6, 6))
+    s = np.logspace(0, -12, 6)
+    X = (U * s) @ V.T
+    y = rng.randn(1000)
+    with pytest.warns(UserWarning, match="numerical rank 5 < n_features=6"):
+        model = SketchedLinearRegression(solver="lstsq", fit_intercept=False).fit(X, y)
+    assert model.rank_ == 5
+    # The minimum-norm solution on the 5 directions kept (truncated SVD).
+    expected = V[:, :5] @ ((U[:, :5].T @ y) / s[:5])
+    np.testing.assert_allclose(model.coef_, expected, rtol=1e-5)
+
+
+def test_partial_fit_refuses_a_changed_sketch_parameter(data):
+    # Defect 9: set_params(sketch_size=...) between partial_fit calls was
+    # silently ignored.
+    X, y, _ = data
+    model = SketchedLinearRegression(solver="sketch_and_solve", random_state=0)
+    model.partial_fit(X[:700], y[:700])
+    before = model.coef_.copy()
+    model.set_params(sketch_size=40)
+    with pytest.raises(ValueError, match="sketch_size changed from 'auto' to 40 "
+                                         "since the first partial_fit"):
+        model.partial_fit(X[700:], y[700:])
+    np.testing.assert_array_equal(model.coef_, before)
+    assert model.sketch_size_ == 48
+    # fit starts over with the new value, and a stream after it too.
+    assert model.fit(X, y).sketch_size_ == 40
+    assert model.partial_fit(X[:700], y[:700]).sketch_size_ == 40
+
+
+def test_partial_fit_alpha_may_change_between_calls(data):
+    # alpha enters only the solve, so the running sketch stays valid.
+    X, y, _ = data
+    params = dict(solver="sketch_and_solve", random_state=0)
+    model = SketchedLinearRegression(**params).partial_fit(X[:700], y[:700])
+    model.set_params(alpha=5.0).partial_fit(X[700:], y[700:])
+    full = SketchedLinearRegression(alpha=5.0, **params).fit(X, y)
+    np.testing.assert_allclose(model.coef_, full.coef_, rtol=1e-10, atol=1e-12)
+
+
+def test_array_api_input_follows_through(data):
+    # array_api_strict refuses implicit host conversion as cupy does.
+    xps = pytest.importorskip("array_api_strict")
+    X, y, w = data
+    ref = SketchedLinearRegression(random_state=0).fit(X, y, w)
+    model = SketchedLinearRegression(random_state=0).fit(
+        xps.asarray(X), xps.asarray(y), sample_weight=xps.asarray(w))
+    np.testing.assert_array_equal(model.coef_, ref.coef_)
+    out = model.predict(xps.asarray(X))
+    assert type(out) is type(xps.asarray(X))
+    np.testing.assert_allclose(np.from_dlpack(out), ref.predict(X), rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:The centred X .* has numerical rank")
+def test_common_checks_with_partial_fit():
+    # The default solver has no partial_fit; sketch_and_solve runs its checks.
+    check_estimator(
+        SketchedLinearRegression(solver="sketch_and_solve", random_state=0),
+        expected_failed_checks={
+            "check_non_transformer_estimators_n_iter": (
+                "a direct solver: n_iter_ is 0, as documented"),
+        },
+    )

@@ -1,9 +1,13 @@
 """Tests of the sketches: the numba kernels against the numpy reference,
 embedding quality, streaming over row blocks and the error messages."""
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
+from skkernel.backend import to_cpu
 from skkernel.sketch import (
     approximate_leverage_scores,
     countsketch,
@@ -15,7 +19,6 @@ from skkernel.sketch import (
     sparse_sign,
     srht,
 )
-from skkernel.sketch._leverage import lewis_weights_xp
 from skkernel.sketch._sketches import (
     SKETCHES,
     STREAMABLE_SKETCHES,
@@ -159,36 +162,80 @@ def test_lewis_weights_fixed_point(p):
     np.testing.assert_allclose(w, quad ** (p / 2), rtol=1e-6)
 
 
-def test_lewis_weights_p2_are_leverage_scores():
+@pytest.mark.parametrize("rank_deficient", [False, True])
+def test_lewis_weights_p2_are_the_hat_matrix_diagonal(rank_deficient):
+    # An independent reference: the diagonal of the projection A A^+ onto
+    # range(A), from numpy's pseudo-inverse (an SVD), not from our QR.
     A = np.random.RandomState(0).randn(100, 4)
-    np.testing.assert_allclose(lewis_weights_xp(A, 2.0, np)[0],
-                               approximate_leverage_scores(A, exact=True))
+    A[:3] *= 10
+    if rank_deficient:
+        A = np.hstack([A, A[:, :1] - 2 * A[:, 2:3]])
+    hat = np.einsum("ij,ji->i", A, np.linalg.pinv(A))
+    np.testing.assert_allclose(lewis_weights(A, 2.0), hat, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(lewis_weights(A, 2.0).sum(), 4)
 
 
-def test_linf_sketch_size_formula():
-    assert linf_sketch_size(1000, 10, eps=1.0, delta=0.1) == int(
-        np.ceil(10 * np.log(10000) ** 3)
-    )
+def test_linf_sketch_size_values_by_hand():
+    # ln(1e4) = 4 ln 10 = 9.21034; 9.21034^3 = 781.317; x 10 / 1^2 = 7813.2.
+    assert linf_sketch_size(100, 10, eps=1.0, delta=0.01) == 7814
+    # ln(1e8) = 18.42068; ^3 = 6250.53; x 100 / 0.5^2 = 2500213.1: more rows
+    # than the 10^6 of the data, as the docstring warns.
+    assert linf_sketch_size(10**6, 100) == 2_500_214
+    # Linear in d, quadratic in 1/eps (up to the rounding up).
+    assert abs(linf_sketch_size(100, 20, eps=1.0, delta=0.01) - 2 * 7813.17) < 1
+    assert abs(linf_sketch_size(100, 10, eps=0.5, delta=0.01) - 4 * 7813.17) < 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fitted_operators_pickle(kind, tall):
+    # Operators store their backend's name, not the numpy/scipy modules.
+    op = make_sketch(kind, 64, 11, "numba").fit(tall)
+    for twin in (pickle.loads(pickle.dumps(op)), copy.deepcopy(op)):
+        np.testing.assert_array_equal(twin.apply(tall), op.apply(tall))
+
+
+def test_device_array_in_gives_device_array_out(tall):
+    # array_api_strict on a non-CPU device refuses np.asarray as cupy does.
+    xps = pytest.importorskip("array_api_strict")
+    device = xps.Device("device1")
+    A = xps.asarray(tall, device=device)
+    calls = [
+        lambda a: sketch(a, 50, "srht", random_state=0),
+        lambda a: sparse_sign(a[:, 0], 50, random_state=0),
+        lambda a: lewis_weights(a, 1.0),
+        lambda a: approximate_leverage_scores(a, random_state=0),
+    ]
+    for call in calls:
+        out = call(A)
+        assert type(out) is type(A) and out.device == device
+        np.testing.assert_array_equal(to_cpu(out), call(tall))
 
 
 def test_errors():
     A = np.ones((20, 2))
-    with pytest.raises(ValueError, match=r"sketch must be one of .*'fjlt'"):
+    with pytest.raises(ValueError, match=r"The 'kind' parameter of sketch must be "
+                                         r"one of \['gaussian'.*Got 'fjlt'"):
         sketch(A, 5, "fjlt")
-    with pytest.raises(ValueError, match="sketch_size == 0, must be >= 1"):
+    with pytest.raises(ValueError, match=r"The 'sketch_size' parameter of sketch "
+                                         r"must be an int in the range \[1, inf\)"):
         sketch(A, 0)
-    with pytest.raises(ValueError, match=r"transform must be one of"):
+    with pytest.raises(ValueError, match=r"'transform' parameter .* must be one of"):
         sketch(A, 5, "srht", transform="fft")
-    with pytest.raises(ValueError, match="nnz_per_col == 0"):
+    with pytest.raises(ValueError, match=r"'nnz_per_col' parameter .* Got 0"):
         sketch(A, 5, nnz_per_col=0)
     bad = A.copy()
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="A contains NaN"):
         sketch(bad, 5)
-    with pytest.raises(ValueError, match=r"p == 4.0, must be < 4"):
+    with pytest.raises(ValueError, match=r"The 'p' parameter of lewis_weights must "
+                                         r"be a finite float in the range \(0, 4\)"):
         lewis_weights(A, 4.0)
-    with pytest.raises(ValueError, match="backend must be one of"):
+    with pytest.raises(ValueError, match=r"'p' parameter .* Got nan instead"):
+        lewis_weights(A, np.nan)
+    with pytest.raises(ValueError, match=r"'backend' parameter .* one of .*'tpu'"):
         sketch(A, 5, backend="tpu")
+    with pytest.raises(ValueError, match=r"'eps' parameter of linf_sketch_size"):
+        linf_sketch_size(100, 10, eps=np.inf)
 
 
 @pytest.mark.gpu

@@ -40,7 +40,8 @@ def test_same_as_svc_with_the_kernel_object(ad_hoc, backend):
                                reference.decision_function(X_test), atol=1e-8)
     np.testing.assert_array_equal(ours.support_, reference.support_)
     np.testing.assert_array_equal(ours.support_vectors_, X_train[ours.support_])
-    assert ours.backend_ == backend and ours.kernel_.backend == backend
+    # The stored kernel resolves its backend at each call (loads anywhere).
+    assert ours.backend_ == backend and ours.kernel_.backend == "auto"
 
 
 def test_grid_search_tunes_kernel_and_svm_parameters(ad_hoc):
@@ -104,18 +105,23 @@ def test_bad_input_gets_clear_errors(ad_hoc):
         QuantumKernelSVC().fit(np.where(X_train > 6, np.nan, X_train), y_train)
     with pytest.raises(ValueError, match="number of classes has to be greater"):
         QuantumKernelSVC().fit(X_train, np.zeros(40))
-    with pytest.raises(ValueError, match="sample_weight is zero for every sample"):
+    with pytest.raises(ValueError, match="sample_weight is all zero"):
         QuantumKernelSVC().fit(X_train, y_train, sample_weight=np.zeros(40))
+    with pytest.raises(ValueError, match="got 1 class in y .*positive weight"):
+        QuantumKernelSVC().fit(X_train, y_train, sample_weight=y_train == 1)
     for params, message in [
-        ({"shots": 0}, "shots must be None .* positive integer, got 0"),
-        ({"noise": 2.0}, r"noise .* must be in \[0, 1\], got 2.0"),
-        ({"entanglement": "star"}, "entanglement must be one of .* got 'star'"),
-        ({"C": 0.0}, "C == 0.0, must be > 0.0"),
-        ({"tol": -1.0}, "tol == -1.0, must be > 0.0"),
-        ({"probability": "yes"}, "probability must be one of"),
-        ({"decision_function_shape": "ova"}, "decision_function_shape must be one"),
-        ({"reps": 0}, "reps == 0, must be >= 1"),
-        ({"backend": "gpu"}, "backend must be one of .* got 'gpu'"),
+        ({"shots": 0}, r"'shots' parameter of QuantumKernelSVC must be an int in "
+                       r"the range \[1, inf\) or None. Got 0 instead"),
+        ({"noise": 2.0}, r"'noise' parameter .* in the range \[0, 1\]. Got 2.0"),
+        ({"entanglement": "star"}, "'entanglement' parameter .*'full'.* Got 'star'"),
+        ({"entanglement": [(0, 0)]}, "entanglement must be one of .*pairs"),
+        ({"C": 0.0}, r"'C' parameter .* range \(0, inf\). Got 0.0"),
+        ({"tol": -1.0}, r"'tol' parameter .* range \(0, inf\). Got -1.0"),
+        ({"probability": "yes"}, "'probability' parameter .* must be a bool"),
+        ({"decision_function_shape": "ova"}, "'decision_function_shape' parameter"),
+        ({"reps": 0}, r"'reps' parameter .* range \[1, inf\). Got 0"),
+        ({"backend": "gpu"}, "'backend' parameter .* must be one of .* Got 'gpu'"),
+        ({"n_jobs": 0}, "'n_jobs' parameter .* Got 0"),
     ]:
         est = QuantumKernelSVC(**params)
         with pytest.raises(ValueError, match=message):
@@ -172,3 +178,90 @@ def test_explicit_pairs_and_custom_data_map_survive_clone(ad_hoc):
         SVC(kernel=kernel).fit(X_train, y_train).decision_function(X_test),
         atol=1e-8,
     )
+
+
+@pytest.mark.parametrize("name", ["C", "alpha", "noise", "tol", "cache_size"])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_float_parameters_are_rejected(ad_hoc, name, value):
+    X_train, y_train, _, _ = ad_hoc
+    est = QuantumKernelSVC(**{name: value})
+    with pytest.raises(ValueError, match=f"'{name}' parameter of QuantumKernelSVC "
+                                         "must be a finite float"):
+        est.fit(X_train, y_train)
+    assert not hasattr(est, "svc_")
+
+
+def test_zero_sample_weights_drop_rows_and_support_indexes_the_input(ad_hoc):
+    # libsvm drops zero-weight rows itself and renumbers the rest; before the
+    # fix support_ pointed at the wrong rows and test accuracy fell to 0.4.
+    X_train, y_train, X_test, y_test = ad_hoc
+    weights = np.ones(len(y_train))
+    weights[::3] = 0.0
+    clf = QuantumKernelSVC(random_state=0).fit(X_train, y_train,
+                                               sample_weight=weights)
+    kept = np.flatnonzero(weights > 0)
+    reference = QuantumKernelSVC(random_state=0).fit(X_train[kept], y_train[kept])
+    np.testing.assert_array_equal(clf.support_, kept[reference.support_])
+    assert np.all(weights[clf.support_] > 0)
+    np.testing.assert_array_equal(clf.support_vectors_, X_train[clf.support_])
+    np.testing.assert_allclose(clf.decision_function(X_test),
+                               reference.decision_function(X_test), atol=1e-10)
+    assert clf.score(X_test, y_test) == 1.0
+
+
+def test_fitted_on_cupy_predicts_where_there_is_no_gpu(ad_hoc, monkeypatch):
+    # A model fitted with backend="cupy" and loaded on a machine without a
+    # GPU must predict (it used to keep a kernel bound to "cupy"). The GPU is
+    # simulated: cupy "available", the device arrays being numpy's.
+    import pickle
+
+    import scipy.sparse
+
+    from skkernel.backend import _backend
+    from skkernel.kernels import _zz_feature_map
+
+    X_train, y_train, X_test, _ = ad_hoc
+    expected = QuantumKernelSVC(backend="numpy").fit(X_train, y_train)
+    with monkeypatch.context() as gpu:
+        gpu.setattr(_backend, "_cupy_usable", lambda: True)
+        gpu.setattr(_zz_feature_map, "to_device", lambda a, backend: a)
+        gpu.setattr(_zz_feature_map, "get_array_module",
+                    lambda backend: (np, scipy.sparse))
+        clf = QuantumKernelSVC(backend="cupy").fit(X_train, y_train)
+        assert clf.backend_ == "cupy"
+        saved = pickle.dumps(clf)
+    monkeypatch.setattr(_backend, "_cupy_usable", lambda: False)
+    loaded = pickle.loads(saved)
+    np.testing.assert_allclose(loaded.decision_function(X_test),
+                               expected.decision_function(X_test), atol=1e-10)
+
+
+def test_string_labels_stay_numpy_and_pickled_model_predicts(ad_hoc):
+    import pickle
+
+    X_train, y_train, X_test, _ = ad_hoc
+    labels = np.array(["minus", "plus"])[y_train]
+    clf = QuantumKernelSVC(random_state=0).fit(X_train, labels)
+    restored = pickle.loads(pickle.dumps(clf))
+    predicted = restored.predict(X_test)
+    assert isinstance(predicted, np.ndarray) and predicted.dtype.kind == "U"
+    np.testing.assert_array_equal(predicted, clf.predict(X_test))
+
+
+@pytest.mark.gpu
+def test_cupy_sample_weight_and_string_labels(ad_hoc):
+    import cupy
+
+    X_train, y_train, X_test, _ = ad_hoc
+    labels = np.array(["minus", "plus"])[y_train]
+    weights = np.ones(len(y_train))
+    weights[::4] = 0.0
+    clf = QuantumKernelSVC(random_state=0).fit(
+        cupy.asarray(X_train), labels, sample_weight=cupy.asarray(weights))
+    reference = QuantumKernelSVC(backend="numpy", random_state=0).fit(
+        X_train, labels, sample_weight=weights)
+    assert clf.backend_ == "cupy"
+    predicted = clf.predict(cupy.asarray(X_test))
+    assert isinstance(predicted, np.ndarray)  # strings have no device type
+    np.testing.assert_array_equal(predicted, reference.predict(X_test))
+    np.testing.assert_array_equal(clf.support_, reference.support_)
