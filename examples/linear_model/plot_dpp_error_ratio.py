@@ -105,10 +105,11 @@ plt.show()
 # %%
 # Picking rows of a pool to label works the same way: ``select`` draws the
 # design among the candidates, and the returned weights make the fit the
-# weighted least squares of the pool's measure.
+# weighted least squares of the pool's measure. The weights belong to the
+# domain the design was drawn on, so ``fit`` gets the same ``domain``.
 rng = np.random.RandomState(0)
 pool = rng.uniform(-1, 1, (5000, 1))
-model = DPPWeightedLeastSquares(degree=m - 1, random_state=0)
+model = DPPWeightedLeastSquares(degree=m - 1, domain=(-1, 1), random_state=0)
 rows, sample_weight = model.select(pool, 4 * m)
 model.fit(pool[rows], runge(pool[rows]), sample_weight=sample_weight)
 print(f"{rows.size} labelled rows out of {pool.shape[0]}: error ratio "
