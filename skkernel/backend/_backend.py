@@ -295,6 +295,8 @@ def like_input(result, reference):
     >>> like_input(np.ones(2), [0.0, 1.0])
     array([1., 1.])
     """
+    if is_device_array(result) and not is_device_array(reference):
+        return to_cpu(result)  # a GPU fit's result for host input goes home
     if not is_device_array(reference) or is_device_array(result):
         return result
     if np.asarray(result).dtype.kind not in "biufc":

@@ -7,6 +7,9 @@ class Dispatch:
     DESIGN's rule, written down once: the numpy reference is written against
     an array module ``xp`` and serves cupy unless a GPU kernel is given;
     numba kernels are CPU only, and a step without one runs the reference.
+    A step whose data lives on the host even in a GPU fit (neighbour lists
+    from scikit-learn, say) names its numba kernel as its ``cupy`` entry, with
+    a comment saying so: the host's fastest kernel runs it there.
     An estimator calls ``step(backend, ...)`` instead of branching on the
     backend's name.
 

@@ -1,11 +1,12 @@
 """The ad hoc data of Havlicek et al. (Nature 2019), separable by the ZZ feature map."""
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.stats import unitary_group
-from sklearn.utils import check_random_state, check_scalar
+from sklearn.utils import check_random_state
 
+from ..base import Interval, Options, validate_parameter_constraints
 from ..kernels._zz_statevector import (
     entangler_pairs,
     parity_matrix,
@@ -13,7 +14,6 @@ from ..kernels._zz_statevector import (
     self_product,
     statevectors_reference,
 )
-from ..utils._validation import check_options
 
 # Grid points per axis (Qiskit's ad_hoc_data uses the same resolution).
 _GRID_SIZES = {1: 5000, 2: 100, 3: 20}
@@ -108,13 +108,19 @@ def make_ad_hoc(n_train, n_test, n_qubits=2, gap=0.3, random_state=None, *,
     >>> X_train.shape, X_test.shape, int(y_train.sum()), int(y_test.sum())
     ((40, 2), (10, 2), 20, 5)
     """
-    check_scalar(n_train, "n_train", numbers.Integral, min_val=1)
-    check_scalar(n_test, "n_test", numbers.Integral, min_val=0)
-    check_scalar(n_qubits, "n_qubits", numbers.Integral, min_val=1, max_val=12)
-    check_scalar(gap, "gap", numbers.Real, min_val=0.0, max_val=1.0,
-                 include_boundaries="left")
-    check_options(entanglement, "entanglement", ("full", "linear", "circular"))
-    check_options(sampling, "sampling", ("auto", "grid", "uniform"))
+    validate_parameter_constraints(
+        {
+            "n_train": [Interval(Integral, 1, None)],
+            "n_test": [Interval(Integral, 0, None)],
+            "n_qubits": [Interval(Integral, 1, 12)],
+            "gap": [Interval(Real, 0, 1, closed="left")],
+            "entanglement": [Options("full", "linear", "circular")],
+            "sampling": [Options("auto", "grid", "uniform")],
+        },
+        {"n_train": n_train, "n_test": n_test, "n_qubits": n_qubits, "gap": gap,
+         "entanglement": entanglement, "sampling": sampling},
+        "make_ad_hoc",
+    )
     if sampling == "auto":
         sampling = "grid" if n_qubits <= 3 else "uniform"
     if sampling == "grid" and n_qubits > 3:

@@ -1,10 +1,12 @@
 """Generated graphs for tests and benchmarks."""
 
-import numbers
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import check_random_state, check_scalar
+from sklearn.utils import check_random_state
+
+from ..base import Interval, validate_parameter_constraints
 
 
 def make_random_graph(n_nodes, n_edges, *, directed=False, weighted=False,
@@ -40,8 +42,11 @@ def make_random_graph(n_nodes, n_edges, *, directed=False, weighted=False,
     >>> A.shape, bool((A != A.T).nnz == 0)
     ((100, 100), True)
     """
-    check_scalar(n_nodes, "n_nodes", numbers.Integral, min_val=1)
-    check_scalar(n_edges, "n_edges", numbers.Integral, min_val=0)
+    validate_parameter_constraints(
+        {"n_nodes": [Interval(Integral, 1, None)],
+         "n_edges": [Interval(Integral, 0, None)]},
+        {"n_nodes": n_nodes, "n_edges": n_edges}, "make_random_graph",
+    )
     rng = check_random_state(random_state)
     rows = rng.randint(0, n_nodes, size=n_edges).astype(np.int32)
     cols = rng.randint(0, n_nodes, size=n_edges).astype(np.int32)

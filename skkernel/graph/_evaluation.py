@@ -1,13 +1,23 @@
 """Multi-label node classification scoring (DeepWalk / FastRP protocol)."""
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.utils import check_random_state, check_scalar
+from sklearn.utils import check_random_state
+
+from ..base import COMMON_CONSTRAINTS, Interval, validate_parameter_constraints
+
+_CONSTRAINTS = {
+    "train_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_repeats": [Interval(Integral, 1, None, closed="left")],
+    "C": [Interval(Real, 0, None, closed="neither")],
+    "random_state": COMMON_CONSTRAINTS["random_state"],
+    "n_jobs": COMMON_CONSTRAINTS["n_jobs"],
+}
 
 
 def node_classification_score(embedding, target, train_fraction, *, n_repeats=5,
@@ -55,9 +65,12 @@ def node_classification_score(embedding, target, train_fraction, *, n_repeats=5,
     >>> node_classification_score(X, Y, 0.5, random_state=0)["micro_f1"]
     1.0
     """
-    check_scalar(train_fraction, "train_fraction", numbers.Real, min_val=0.0,
-                 max_val=1.0, include_boundaries="neither")
-    check_scalar(n_repeats, "n_repeats", numbers.Integral, min_val=1)
+    validate_parameter_constraints(
+        _CONSTRAINTS,
+        {"train_fraction": train_fraction, "n_repeats": n_repeats, "C": C,
+         "random_state": random_state, "n_jobs": n_jobs},
+        "node_classification_score",
+    )
     Y = sp.csr_matrix(target).toarray().astype(bool)
     X = np.asarray(embedding)
     if X.shape[0] != Y.shape[0]:

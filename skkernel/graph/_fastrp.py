@@ -1,35 +1,40 @@
 """FastRP graph embedding (Chen et al., CIKM 2019)."""
 
-import numbers
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
-from sklearn.utils import check_scalar
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import validate_data
 
 from .._config import get_config
 from ..backend import (
+    Dispatch,
     get_array_module,
     is_cupy_array,
-    numba_threads,
-    resolve_backend,
+    like_input,
     to_cpu,
     to_device,
 )
+from ..base import (
+    COMMON_CONSTRAINTS,
+    Interval,
+    Options,
+    RealVector,
+    SkkernelEstimator,
+)
 from ..utils import draw_seed, progress_bar
-from ..utils._validation import check_options, check_weights_vector, fit_transaction
 from ._fastrp_kernels import fastrp_numba, fastrp_reference
 
 
 @dataclass
 class FastRPSpec:
-    """Parameters of one FastRP run, resolved against the graph."""
+    """Parameters of one FastRP run, resolved against the graph.
+
+    ``node_scale`` and ``inv_degree`` live where the graph lives (numpy, or
+    cupy for the GPU path).
+    """
 
     n_nodes: int
     n_components: int
@@ -43,21 +48,70 @@ class FastRPSpec:
     variant: str
     seed: int
     feature_seed: int
-    node_scale: np.ndarray
-    inv_degree: np.ndarray
+    node_scale: object
+    inv_degree: object
     node_features: np.ndarray | None
 
 
-def _as_adjacency(X):
-    """Convert a networkx graph or cupy array to something check_array takes."""
-    if hasattr(X, "adj") and hasattr(X, "nodes") and hasattr(X, "is_directed"):
-        import networkx as nx
-
-        return nx.to_scipy_sparse_array(X, format="csr", dtype=np.float64)
-    return to_cpu(X)
+def _is_networkx_graph(X):
+    return hasattr(X, "adj") and hasattr(X, "nodes") and hasattr(X, "is_directed")
 
 
-class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+def _check_adjacency(A, xp, xsp):
+    """Square, finite, non-negative and with edges; returns canonical CSR.
+
+    Written once against the dense and sparse array modules (numpy and
+    scipy.sparse, or cupy and cupyx.scipy.sparse), so a device graph is
+    checked on the device.
+    """
+    values = A.data if xsp.issparse(A) else A
+    if not bool(xp.all(xp.isfinite(values))):
+        raise ValueError(
+            "Input X contains NaN or infinity: FastRP needs an adjacency "
+            "matrix with finite, non-negative edge weights."
+        )
+    if A.shape[0] != A.shape[1]:
+        raise ValueError(
+            "FastRP expects a square adjacency matrix of shape "
+            f"(n_nodes, n_nodes), got shape {tuple(A.shape)}."
+        )
+    A = xsp.csr_matrix(A)
+    A.sum_duplicates()
+    A.eliminate_zeros()
+    if A.nnz == 0:
+        raise ValueError(
+            "The graph has no edges: FastRP propagates along edges, so an "
+            "edgeless adjacency matrix has no embedding."
+        )
+    smallest = float(A.data.min())
+    if smallest < 0:
+        raise ValueError(
+            "Negative values in data passed to FastRP: adjacency weights "
+            f"must be non-negative, found {smallest:g}."
+        )
+    return A
+
+
+def _propagate_reference(A, spec, block_width, progress):
+    """The numpy/scipy reference; on a cupyx graph it runs on the GPU."""
+    xp, _ = get_array_module("cupy" if is_cupy_array(A) else "numpy")
+    embedding = fastrp_reference(A, spec, xp)
+    progress.update(len(spec.iteration_weights))
+    return embedding, spec.n_components
+
+
+def _propagate_numba(A, spec, block_width, progress):
+    """The numba CPU kernels, in column blocks of ``block_width``."""
+    return fastrp_numba(A, spec, block_width, progress=progress)
+
+
+#: The propagation step. cupy runs the reference through ``xp`` on the
+#: device graph; the numba kernels are CPU only.
+PROPAGATE = Dispatch("FastRP propagation", numpy=_propagate_reference,
+                     numba=_propagate_numba)
+
+
+class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, SkkernelEstimator):
     """Fast random projection node embeddings (FastRP).
 
     Embeds the nodes of a graph by propagating a very sparse random
@@ -178,6 +232,21 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     (34, 16)
     """
 
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "iteration_weights": [RealVector()],
+        "normalization_strength": [Interval(Real, None, None, closed="neither")],
+        "self_influence": [Interval(Real, None, None, closed="neither")],
+        "sparsity": [Options("auto"), Interval(Real, 1, None, closed="left")],
+        "normalize_rows": ["boolean"],
+        "standardize": [Options("auto"), "boolean"],
+        "variant": [Options("paper", "gds")],
+        "property_ratio": [Interval(Real, 0, 1, closed="left")],
+        **COMMON_CONSTRAINTS,
+    }
+    _supports_device_input = True
+    _finite_fitted_attributes = ("embedding_",)
+
     def __init__(
         self,
         n_components=128,
@@ -262,97 +331,76 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         embedding : ndarray of shape (n_nodes, n_components)
-            The embedding; a cupy array when ``X`` was a cupy array.
+            The embedding, in the array type of ``X`` (a cupy array for a
+            cupy adjacency).
         """
-        return self._fit(X, node_features)
-
-    @fit_transaction
-    def _fit(self, X, node_features):
-        on_gpu = is_cupy_array(X)
-        params = self._check_params()
-        A = validate_data(
-            self, _as_adjacency(X), accept_sparse="csr", dtype=np.float64,
-            ensure_all_finite=False, reset=True,
-        )
-        A = self._check_adjacency(A)
-        backend = resolve_backend(self.backend, X)
-        n = A.shape[0]
-        spec = self._build_spec(A, params, node_features)
-        steps = len(spec.iteration_weights)
-        with progress_bar(steps, "FastRP", self.verbose) as bar:
-            if backend == "numba":
-                with numba_threads(self.n_jobs):
-                    embedding, block_width = fastrp_numba(
-                        A, spec, _block_width(n, spec.n_components), progress=bar
-                    )
-            else:
-                xp, _ = get_array_module(backend)
-                block_width = spec.n_components
-                embedding = to_cpu(fastrp_reference(to_device(A, backend), spec, xp))
-                bar.update(steps)
-        self.embedding_ = embedding
-        self.backend_ = backend
-        self.sparsity_ = spec.sparsity
-        self.block_width_ = block_width
-        return to_device(embedding, "cupy") if on_gpu else embedding
+        embedding = self._fit(X, node_features)
+        if is_cupy_array(X) and is_cupy_array(embedding):
+            return embedding  # already on the device: no round trip
+        return like_input(self.embedding_, X)
 
     def _check_params(self):
-        check_scalar(self.n_components, "n_components", numbers.Integral, min_val=1)
-        weights = check_weights_vector(self.iteration_weights, "iteration_weights")
-        check_scalar(self.normalization_strength, "normalization_strength",
-                     numbers.Real)
-        check_scalar(self.self_influence, "self_influence", numbers.Real)
-        variant = check_options(self.variant, "variant", ("paper", "gds"))
-        if self.sparsity != "auto":
-            check_scalar(self.sparsity, "sparsity", numbers.Real, min_val=1.0)
-        check_options(self.normalize_rows, "normalize_rows", (True, False))
-        if variant == "gds" and not self.normalize_rows:
+        if self.variant == "gds" and not self.normalize_rows:
             raise ValueError(
                 "variant='gds' normalises every hop; normalize_rows=False is "
                 "only available with variant='paper'."
             )
-        check_options(self.standardize, "standardize", ("auto", True, False))
-        check_scalar(self.property_ratio, "property_ratio", numbers.Real,
-                     min_val=0.0, max_val=1.0, include_boundaries="left")
-        check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)
-        if self.n_jobs is not None:
-            check_scalar(self.n_jobs, "n_jobs", numbers.Integral)
-        return weights
 
-    @staticmethod
-    def _check_adjacency(A):
-        if not np.all(np.isfinite(A.data if sp.issparse(A) else A)):
-            raise ValueError(
-                "Input X contains NaN or infinity: FastRP needs an adjacency "
-                "matrix with finite, non-negative edge weights."
-            )
-        if A.shape[0] != A.shape[1]:
-            raise ValueError(
-                "FastRP expects a square adjacency matrix of shape "
-                f"(n_nodes, n_nodes), got shape {A.shape}."
-            )
-        A = sp.csr_matrix(A)
-        A.sum_duplicates()
-        A.eliminate_zeros()
-        if A.nnz and A.data.min() < 0:
-            raise ValueError(
-                "Negative values in data passed to FastRP: adjacency weights "
-                f"must be non-negative, found {A.data.min():g}."
-            )
-        if A.nnz == 0:
-            raise ValueError(
-                "The graph has no edges: FastRP propagates along edges, so an "
-                "edgeless adjacency matrix has no embedding."
-            )
-        return A
+    def _validate_fit_data(self, X, y, reset):
+        if is_cupy_array(X):
+            # Checked where it lives: a device graph never visits the host.
+            xp, xsp = get_array_module("cupy")
+            A = (X.astype(xp.float64) if xsp.issparse(X)
+                 else xp.asarray(X, dtype=xp.float64))
+            if A.ndim != 2:
+                raise ValueError(
+                    "FastRP expects a square adjacency matrix of shape "
+                    f"(n_nodes, n_nodes), got shape {tuple(A.shape)}."
+                )
+            if A.shape[0] < 1:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={tuple(A.shape)}) "
+                    "while a minimum of 1 is required by FastRP."
+                )
+            if reset:
+                self.n_features_in_ = int(A.shape[1])
+            return _check_adjacency(A, xp, xsp), None
+        if _is_networkx_graph(X):
+            import networkx as nx
 
-    def _build_spec(self, A, weights, node_features):
+            X = nx.to_scipy_sparse_array(X, format="csr", dtype=np.float64)
+        A = validate_data(self, to_cpu(X), accept_sparse="csr", dtype=np.float64,
+                          ensure_all_finite=False, reset=reset)
+        return _check_adjacency(A, np, sp), None
+
+    def _fit(self, X, node_features):
+        with self._fit_context(X) as ctx:
+            # The graph moves only when the backend asks for the other side.
+            A = to_device(ctx.X, "cupy") if ctx.backend == "cupy" else to_cpu(ctx.X)
+            spec = self._build_spec(A, node_features, ctx.random_state)
+            steps = len(spec.iteration_weights)
+            with progress_bar(steps, "FastRP", self.verbose) as bar:
+                embedding, block_width = PROPAGATE(
+                    ctx.backend, A, spec,
+                    _block_width(spec.n_nodes, spec.n_components), bar,
+                )
+            self.embedding_ = np.asarray(to_cpu(embedding))
+            self.sparsity_ = spec.sparsity
+            self.block_width_ = int(block_width)
+        return embedding
+
+    def _build_spec(self, A, node_features, random_state):
+        xp, _ = get_array_module("cupy" if is_cupy_array(A) else "numpy")
         n = A.shape[0]
-        degree = np.asarray(A.sum(axis=1)).ravel()
+        weights = tuple(float(w) for w in
+                        np.asarray(to_cpu(self.iteration_weights), dtype=np.float64))
+        degree = xp.asarray(A.sum(axis=1), dtype=xp.float64).ravel()
         has_edges = degree > 0
-        inv_degree = np.divide(1.0, degree, out=np.zeros(n), where=has_edges)
-        node_scale = np.ones(n)
-        node_scale[has_edges] = degree[has_edges] ** self.normalization_strength
+        inv_degree = xp.where(has_edges, 1.0 / xp.where(has_edges, degree, 1.0), 0.0)
+        node_scale = xp.where(
+            has_edges, xp.where(has_edges, degree, 1.0) ** self.normalization_strength,
+            1.0,
+        )
         n_property = int(np.floor(self.n_components * self.property_ratio))
         features = None
         if n_property > 0:
@@ -369,14 +417,14 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 "property_ratio in (0, 1)."
             )
         if self.sparsity == "auto":
-            sparsity = 3.0 if self.variant == "gds" else max(1.0, np.sqrt(n))
+            sparsity = 3.0 if self.variant == "gds" else max(1.0, float(np.sqrt(n)))
         else:
             sparsity = float(self.sparsity)
         standardize = (self.variant == "paper") if self.standardize == "auto" else (
             self.standardize
         )
-        rng_seed = draw_seed(self.random_state)
-        spec = FastRPSpec(
+        rng_seed = draw_seed(random_state)
+        return FastRPSpec(
             n_nodes=n,
             n_components=self.n_components,
             n_base=self.n_components - n_property,
@@ -393,7 +441,6 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             inv_degree=inv_degree,
             node_features=features,
         )
-        return spec
 
 
 def _block_width(n_nodes, n_components):

@@ -13,7 +13,7 @@ distances at ``sqrt(147 t)`` where the heat kernel underflows.
 import numpy as np
 from numba import prange
 
-from ..backend import jit
+from ..backend import Dispatch, jit
 
 LOG_FLOOR = 1e-16
 
@@ -47,6 +47,17 @@ def heat_geodesic_numba(H, diag_rows, diag_cols, t, harnack, power):
                 sq = 0.0
             H[i, j] = np.sqrt(sq) ** power
     return H
+
+
+def _heat_geodesic_numba(H, diag_rows, diag_cols, t, harnack, power):
+    return heat_geodesic_numba(H, diag_rows, diag_cols, float(t), float(harnack),
+                               float(power))
+
+
+#: Distances from heat-kernel values. The heat columns come back to the host,
+#: so a cupy fit runs this step there with the numba kernel (in place on ``H``).
+HEAT_GEODESIC = Dispatch("heat-geodesic distances", numpy=heat_geodesic_reference,
+                         numba=_heat_geodesic_numba, cupy=_heat_geodesic_numba)
 
 
 def triplet_denoise(D, D_ref_rows, rho, scale=1.0):

@@ -25,11 +25,11 @@ the unblocked round-robin schedule's to 0.1 %). Pair values are read from a
 tile-major copy of ``D``, in visiting order (a gather from ``D`` misses the
 cache on almost every pair).
 
-Out-of-sample points (and, with landmarks, every non-landmark sample) are
-placed against fixed reference coordinates: a linear least-squares start
-(the landmark-MDS triangulation of de Silva and Tenenbaum, 2004, written
-for arbitrary reference coordinates), then Guttman-transform iterations
-that never increase that point's stress.
+With landmarks, every non-landmark sample is placed against the fixed
+landmark coordinates: a linear least-squares start (the landmark-MDS
+triangulation of de Silva and Tenenbaum, 2004, written for arbitrary
+reference coordinates), then Guttman-transform iterations that never
+increase that point's stress.
 """
 
 import itertools
@@ -39,7 +39,7 @@ from numba import prange
 from scipy.linalg import eigh
 from scipy.sparse.linalg import eigsh
 
-from ..backend import jit
+from ..backend import Dispatch, jit
 from ..utils._hash_random import hash_uniform
 
 SGD_EPOCHS = 30
@@ -344,20 +344,9 @@ def _sgd_mds_numba(R, RW, use_weights, Yt, valid, etas, block_order, sub_order,
     return Yt
 
 
-def sgd_mds(D, Y0, weights, seed, backend, n_epochs=SGD_EPOCHS):
-    """Stress minimisation by SGD from ``Y0``; weights ``None`` means 1."""
+def _sgd_mds_kernels(D, Y0, weights, etas, labels, block_order, sub_order):
+    """The numba tile kernels, on the same schedule as the reference."""
     n = D.shape[0]
-    if n < 2:
-        return Y0.copy()
-    if weights is None:
-        w_min = w_max = 1.0
-    else:
-        off = weights[~np.eye(n, dtype=bool)]
-        w_min, w_max = max(off.min(), 1e-12), max(off.max(), 1e-12)
-    etas = step_sizes(w_min, w_max, n_epochs)
-    labels, block_order, sub_order = sgd_schedule(seed, n, n_epochs)
-    if backend == "numpy":
-        return sgd_mds_reference(D, Y0, weights, etas, labels, block_order, sub_order)
     n_blocks, size = block_order.shape[1], sub_order.shape[2]
     valid = labels < n
     Yt = np.zeros((Y0.shape[1], labels.size))
@@ -370,6 +359,28 @@ def sgd_mds(D, Y0, weights, seed, backend, n_epochs=SGD_EPOCHS):
     out = np.empty_like(Y0, dtype=np.float64)
     out[labels[valid]] = Yt[:, valid].T
     return out
+
+
+#: SGD stress minimisation. There is no GPU kernel and ``D`` lives on the
+#: host, so a cupy fit runs this step with the host's fastest kernel (numba;
+#: the numpy reference is 20x slower at n = 3000).
+SGD = Dispatch("SGD stress minimisation", numpy=sgd_mds_reference,
+               numba=_sgd_mds_kernels, cupy=_sgd_mds_kernels)
+
+
+def sgd_mds(D, Y0, weights, seed, backend, n_epochs=SGD_EPOCHS):
+    """Stress minimisation by SGD from ``Y0``; weights ``None`` means 1."""
+    n = D.shape[0]
+    if n < 2:
+        return Y0.copy()
+    if weights is None:
+        w_min = w_max = 1.0
+    else:
+        off = weights[~np.eye(n, dtype=bool)]
+        w_min, w_max = max(off.min(), 1e-12), max(off.max(), 1e-12)
+    etas = step_sizes(w_min, w_max, n_epochs)
+    labels, block_order, sub_order = sgd_schedule(seed, n, n_epochs)
+    return SGD(backend, D, Y0, weights, etas, labels, block_order, sub_order)
 
 
 def stress(D, Y, weights=None):
@@ -465,18 +476,30 @@ def _place_points_numba(D_rows, W_rows, use_weights, Y_ref, X, n_iter):
     return X
 
 
-def place_points(D_rows, W_rows, Y_ref, backend, n_iter=30):
-    """Least-squares start, then ``n_iter`` Guttman iterations per row."""
-    X0 = least_squares_start(D_rows, Y_ref)
-    if backend == "numpy":
-        # Row blocks keep the (rows, references, dims) temporaries small.
-        step = max(1, 2**22 // max(1, D_rows.shape[1] * Y_ref.shape[1]))
-        return np.vstack([
-            place_points_reference(
-                D_rows[s:s + step], None if W_rows is None else W_rows[s:s + step],
-                Y_ref, X0[s:s + step], n_iter)
-            for s in range(0, D_rows.shape[0], step)
-        ])
+def _place_points_reference(D_rows, W_rows, Y_ref, X0, n_iter):
+    # Row blocks keep the (rows, references, dims) temporaries small.
+    step = max(1, 2**22 // max(1, D_rows.shape[1] * Y_ref.shape[1]))
+    return np.vstack([
+        place_points_reference(
+            D_rows[s:s + step], None if W_rows is None else W_rows[s:s + step],
+            Y_ref, X0[s:s + step], n_iter)
+        for s in range(0, D_rows.shape[0], step)
+    ])
+
+
+def _place_points_kernel(D_rows, W_rows, Y_ref, X0, n_iter):
     W = np.empty((1, 1)) if W_rows is None else np.ascontiguousarray(W_rows)
     return _place_points_numba(np.ascontiguousarray(D_rows), W, W_rows is not None,
                                np.ascontiguousarray(Y_ref), X0, n_iter)
+
+
+#: Guttman iterations against fixed references. The rows live on the host,
+#: so a cupy fit runs this step with numba there.
+PLACE = Dispatch("point placement", numpy=_place_points_reference,
+                 numba=_place_points_kernel, cupy=_place_points_kernel)
+
+
+def place_points(D_rows, W_rows, Y_ref, backend, n_iter=30):
+    """Least-squares start, then ``n_iter`` Guttman iterations per row."""
+    X0 = least_squares_start(D_rows, Y_ref)
+    return PLACE(backend, D_rows, W_rows, Y_ref, X0, n_iter)

@@ -92,13 +92,16 @@ def test_uniform_sampling_beyond_three_qubits():
 
 
 def test_ad_hoc_errors():
-    with pytest.raises(ValueError, match="n_train == 0, must be >= 1"):
+    prefix = "parameter of make_ad_hoc must be"
+    with pytest.raises(ValueError,
+                       match=rf"'n_train' {prefix} an int in the range \[1, inf\)"):
         make_ad_hoc(0, 5)
-    with pytest.raises(ValueError, match=r"gap == 1.0, must be < 1.0"):
+    with pytest.raises(ValueError,
+                       match=rf"'gap' {prefix} a finite float in the range \[0, 1\)"):
         make_ad_hoc(5, 5, gap=1.0)
     with pytest.raises(ValueError, match="sampling='grid' supports up to 3 qubits"):
         make_ad_hoc(5, 5, n_qubits=4, sampling="grid")
-    with pytest.raises(ValueError, match="sampling must be one of"):
+    with pytest.raises(ValueError, match=f"'sampling' {prefix} one of"):
         make_ad_hoc(5, 5, sampling="sobol")
     with pytest.raises(ValueError, match="gap=0.99 leaves .* grid points in one class"):
         make_ad_hoc(50, 50, gap=0.99, random_state=0)

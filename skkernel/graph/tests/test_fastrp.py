@@ -197,18 +197,25 @@ def test_config_context_sets_auto_backend():
         (np.array([[0, np.nan], [1, 0]]), {}, "Input X contains NaN or infinity"),
         (np.zeros((3, 3)), {}, "The graph has no edges"),
         (np.zeros((0, 0)), {}, "0 sample"),
-        (np.eye(3)[::-1], {"n_components": 0}, "n_components == 0, must be >= 1"),
+        (np.eye(3)[::-1], {"n_components": 0},
+         r"'n_components' parameter of FastRP must be an int in the range "
+         r"\[1, inf\)\. Got 0"),
         (np.eye(3)[::-1], {"iteration_weights": []},
-         "iteration_weights must not be empty"),
+         r"'iteration_weights' parameter of FastRP must be a one-dimensional "
+         r"sequence of at least 1 finite"),
         (np.eye(3)[::-1], {"iteration_weights": [1, np.inf]},
-         "iteration_weights must be finite"),
-        (np.eye(3)[::-1], {"backend": "gpu"}, "backend must be one of"),
+         r"'iteration_weights' .* finite real numbers. Got \[1, inf\]"),
+        (np.eye(3)[::-1], {"backend": "gpu"},
+         r"'backend' parameter of FastRP must be one of .*'gpu'"),
         (np.eye(3)[::-1], {"variant": "neo4j"},
-         r"variant must be one of \['paper', 'gds'\]"),
-        (np.eye(3)[::-1], {"sparsity": 0.5}, "sparsity == 0.5, must be >= 1.0"),
+         r"'variant' parameter of FastRP must be one of \['paper', 'gds'\]"),
+        (np.eye(3)[::-1], {"sparsity": 0.5},
+         r"'sparsity' parameter of FastRP must be one of \['auto'\] or a finite "
+         r"float in the range \[1, inf\). Got 0.5"),
         (np.eye(3)[::-1], {"property_ratio": 0.5}, "got node_features=None"),
         (np.eye(3)[::-1], {"property_ratio": 1.0},
-         "property_ratio == 1.0, must be < 1.0"),
+         r"'property_ratio' parameter of FastRP must be a finite float in the "
+         r"range \[0, 1\)\. Got 1.0"),
         (np.eye(3)[::-1], {"variant": "gds", "normalize_rows": False},
          "variant='gds' normalises every hop"),
     ],
@@ -280,3 +287,79 @@ def test_concurrent_fits_from_threads():
     for result in results:
         assert_allclose(result, expected, rtol=0, atol=0)
 
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("normalization_strength", np.inf),
+        ("normalization_strength", np.nan),
+        ("self_influence", np.nan),
+        ("self_influence", -np.inf),
+        ("sparsity", np.inf),
+        ("property_ratio", np.nan),
+        ("n_jobs", 0),
+    ],
+)
+def test_non_finite_strengths_and_zero_n_jobs_are_refused(name, value):
+    # Regression (issue 9, defects 5 and 9): normalization_strength=inf and
+    # self_influence=nan passed validation and gave a NaN embedding; n_jobs=0
+    # was accepted silently.
+    est = FastRP(4, random_state=0, **{name: value})
+    with pytest.raises(ValueError, match=rf"The '{name}' parameter of FastRP must be"):
+        est.fit(_graph())
+    assert not hasattr(est, "embedding_")
+
+
+def test_array_api_input_gives_the_same_namespace_and_device_out():
+    # array_api_strict on a non-CPU device refuses implicit host conversion
+    # the way cupy does, so this exercises the device-input plumbing on CPU.
+    xps = pytest.importorskip("array_api_strict")
+    A = _graph()
+    device = xps.Device("device1")
+    est = FastRP(8, random_state=0)
+    out = est.fit_transform(xps.asarray(A.toarray(), device=device))
+    assert type(out).__module__.startswith("array_api_strict")
+    assert out.device == device
+    assert isinstance(est.embedding_, np.ndarray)
+    assert_allclose(np.from_dlpack(out), FastRP(8, random_state=0).fit_transform(A))
+
+
+@pytest.mark.gpu
+def test_cupy_adjacency_stays_on_the_device(monkeypatch):
+    # Regression (issue 9): the cupy path copied the adjacency device -> host
+    # -> device. Now only the embedding comes back (embedding_ is numpy).
+    import cupy
+    import cupyx.scipy.sparse as csp
+
+    from skkernel.graph import _fastrp
+
+    moved = []
+    real_to_cpu = _fastrp.to_cpu
+
+    def spy(a):
+        if _backend.is_cupy_array(a):
+            moved.append(tuple(a.shape))
+        return real_to_cpu(a)
+
+    monkeypatch.setattr(_fastrp, "to_cpu", spy)
+    A = _graph()
+    est = FastRP(8, random_state=0)
+    out = est.fit_transform(csp.csr_matrix(cupy.asarray(A.toarray())))
+    assert isinstance(out, cupy.ndarray) and est.backend_ == "cupy"
+    assert moved == [(60, 8)]
+    ref = FastRP(8, random_state=0, backend="numpy").fit_transform(A)
+    assert_allclose(out.get(), ref, atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs", [{"train_fraction": np.nan}, {"C": np.inf},
+                                    {"n_repeats": 0}, {"n_jobs": 0}])
+def test_node_classification_score_refuses_bad_parameters(kwargs):
+    from skkernel.graph import node_classification_score
+
+    Y = np.eye(2, dtype=int)[np.arange(20) % 2]
+    args = {"train_fraction": 0.5, **kwargs}
+    name = next(iter(kwargs))
+    with pytest.raises(ValueError, match=rf"The '{name}' parameter of "
+                                         "node_classification_score must be"):
+        node_classification_score(Y + 0.1, Y, **args)

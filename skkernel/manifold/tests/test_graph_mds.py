@@ -69,9 +69,15 @@ def test_extension_weights_rows_sum_to_one_and_find_duplicates():
     nn = NearestNeighbors().fit(X)
     _, bw = affinity_graph(nn, X, 5, 40.0, "numpy")
     new = np.vstack([X[:3], X[3:6] + 0.05, [[50.0, 50.0, 50.0]]])
-    weights, exact = extension_weights(nn, new, bw, 5, 40.0)
-    np.testing.assert_allclose(np.asarray(weights.sum(axis=1)).ravel(), 1.0)
-    np.testing.assert_array_equal(exact, [0, 1, 2, -1, -1, -1, -1])
+    for decay in (40.0, None):
+        weights, exact, reach = extension_weights(nn, X, new, bw, 5, decay)
+        np.testing.assert_allclose(np.asarray(weights.sum(axis=1)).ravel(), 1.0)
+        assert weights.min() >= 0
+        np.testing.assert_array_equal(exact, [0, 1, 2, -1, -1, -1, -1])
+        # Training samples take their own row exactly.
+        np.testing.assert_array_equal(weights[:3].toarray(), np.eye(60)[:3])
+        # Only the far sample is outside the training neighbourhoods.
+        np.testing.assert_array_equal(reach > 1, [False] * 6 + [True])
 
 
 def euclidean_config(n=40, dim=2, seed=0):

@@ -63,6 +63,18 @@ def test_backward_euler_converges_to_expm():
     assert errors[2] < 1e-2
 
 
+@pytest.mark.parametrize("kind", ["normalized", "combinatorial"])
+@pytest.mark.parametrize("steps", [1, 7, 30])
+def test_backward_euler_is_the_dense_resolvent_power(kind, steps):
+    # The exact reference for the method: K dense solves of (I + t L / K).
+    L = small_laplacian(kind, n=40)
+    t = 2.0
+    H = HeatOperator(L, "euler", "numpy", 1.0, steps).apply(np.eye(40), [t])[0]
+    step = np.linalg.inv(np.eye(40) + (t / steps) * L.toarray())
+    np.testing.assert_allclose(H, np.linalg.matrix_power(step, steps),
+                               rtol=0, atol=1e-12)
+
+
 def test_numba_chebyshev_matches_reference():
     L = small_laplacian("combinatorial", n=50)
     X0 = np.random.RandomState(1).randn(50, 7)

@@ -23,10 +23,16 @@ def roll():
     return X
 
 
-def oracle_distances(est, t, harnack=0.0, power=1.0):
-    """The paper's formula on scipy's expm of the fitted graph."""
+def euler_heat_kernel(L, t, steps):
+    """Dense backward Euler ``(I + t L / K)^-K``: what the method computes."""
+    step = np.linalg.inv(np.eye(L.shape[0]) + (t / steps) * L)
+    return np.linalg.matrix_power(step, steps)
+
+
+def oracle_distances(est, t, harnack=0.0, power=1.0, heat=None):
+    """The paper's formula on scipy's expm (or ``heat``) of the fitted graph."""
     L = graph_laplacian(est.affinity_, est.laplacian).toarray()
-    H = np.clip(expm(-t * L), 0, None)
+    H = np.clip(expm(-t * L) if heat is None else heat(L), 0, None)
     diag = np.diag(H)
     sq = -4 * t * np.log(H + 1e-16) + harnack * 4 * t * np.log(
         0.5 * (diag[:, None] + diag[None, :]) + 1e-16)
@@ -48,12 +54,16 @@ def test_dissimilarity_matches_expm_oracle(roll, backend, laplacian, harnack):
 
 @pytest.mark.parametrize("method", ["exact", "euler"])
 def test_other_heat_methods(roll, method):
+    # Each method against its own dense oracle: expm for "exact", the dense
+    # backward-Euler power (I + t L / K)^-K for "euler" (an exact reference
+    # for the method, unlike expm, which it only approximates to O(t^2 / K)).
     est = HeatGeodesicEmbedding(n_neighbors=8, t=2.0, heat_method=method,
                                 mds="classical", random_state=0).fit(roll)
-    oracle = oracle_distances(est, 2.0)
+    heat = None if method == "exact" else (lambda L: euler_heat_kernel(L, 2.0, 30))
+    oracle = oracle_distances(est, 2.0, heat=heat)
     near = oracle < 0.5 * oracle.max()  # where H is well above round-off
-    tol = 1e-6 if method == "exact" else 0.25
-    np.testing.assert_allclose(est.dissimilarity_[near], oracle[near], rtol=tol)
+    np.testing.assert_allclose(est.dissimilarity_[near], oracle[near], rtol=1e-9)
+    np.testing.assert_allclose(est.dissimilarity_, oracle, atol=1e-6)
     assert est.order_ == (0 if method == "exact" else 30)
 
 
@@ -236,21 +246,28 @@ def test_too_many_landmarks_warns_and_uses_all(roll):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"laplacian": "random_walk"}, r"laplacian must be one of"),
-        ({"t": -1.0}, r"t == -1.0, must be > 0"),
-        ({"t": "knee"}, r"t must be a positive float or 'auto', got 'knee'"),
-        ({"heat_method": "pade"}, r"heat_method must be one of"),
-        ({"order": "max"}, r"order must be a positive int or 'auto'"),
-        ({"order": 0}, r"order == 0, must be >= 1"),
-        ({"preset": "umap"}, r"preset must be one of"),
-        ({"denoise": 1.5}, r"denoise == 1.5, must be <= 1"),
-        ({"mds": "tsne"}, r"mds must be one of"),
-        ({"mds_weights": "gaussian"}, r"mds_weights must be one of"),
-        ({"n_landmarks": 2}, r"n_landmarks == 2, must be >= 3"),
+        ({"laplacian": "random_walk"},
+         r"'laplacian' parameter of HeatGeodesicEmbedding must be one of"),
+        ({"t": -1.0}, r"'t' parameter .* must be a finite float in the range "
+                      r"\(0, inf\) or one of \['auto'\]. Got -1.0"),
+        ({"t": "knee"}, r"'t' parameter .* or one of \['auto'\]. Got 'knee'"),
+        ({"heat_method": "pade"}, r"'heat_method' parameter .* must be one of"),
+        ({"order": "max"}, r"'order' parameter .* must be an int in the range "
+                           r"\[1, inf\) or one of \['auto'\]"),
+        ({"order": 0}, r"'order' parameter .* Got 0 instead"),
+        ({"preset": "umap"}, r"'preset' parameter .* must be one of"),
+        ({"denoise": 1.5}, r"'denoise' parameter .* must be a finite float in "
+                           r"the range \[0, 1\] or one of \['auto'\]. Got 1.5"),
+        ({"mds": "tsne"}, r"'mds' parameter .* must be one of"),
+        ({"mds_weights": "gaussian"}, r"'mds_weights' parameter .* must be one of"),
+        ({"n_landmarks": 2}, r"n_landmarks=2 must be at least n_components \+ 1 = 3"),
         ({"mds": "smacof", "preset": "sne"}, r"mds='smacof' minimises unweighted"),
-        ({"decay": 0}, r"decay == 0, must be > 0"),
-        ({"harnack": -1}, r"harnack == -1, must be >= 0"),
-        ({"backend": "tpu"}, r"backend must be one of"),
+        ({"decay": 0}, r"'decay' parameter .* must be a finite float in the range "
+                       r"\(0, inf\) or None. Got 0 instead"),
+        ({"harnack": -1}, r"'harnack' parameter .* in the range \[0, inf\). "
+                          r"Got -1 instead"),
+        ({"backend": "tpu"},
+         r"'backend' parameter of HeatGeodesicEmbedding must be one of .*'tpu'"),
     ],
 )
 def test_bad_parameters(roll, params, match):
@@ -307,3 +324,94 @@ def test_cupy_input_gives_cupy_output(roll):
     ref.fit(roll)
     np.testing.assert_allclose(est.dissimilarity_, ref.dissimilarity_, atol=1e-9)
     assert isinstance(est.transform(cupy.asarray(roll[:3])), cupy.ndarray)
+
+
+# ------------------------------------------------ issue 9 regression tests
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("t", np.nan), ("t", np.inf), ("denoise", np.nan), ("harnack", np.nan),
+     ("power", np.inf), ("tol", np.nan), ("decay", np.nan), ("n_jobs", 0)],
+)
+def test_non_finite_parameters_and_zero_n_jobs_are_refused(roll, name, value):
+    # t=nan ended in an ArpackError, denoise=nan was treated as 0 and n_jobs=0
+    # was accepted: each is now an error naming the parameter.
+    est = HeatGeodesicEmbedding(**{name: value})
+    with pytest.raises(
+        ValueError, match=rf"The '{name}' parameter of HeatGeodesicEmbedding must be"
+    ):
+        est.fit(roll)
+    assert not hasattr(est, "embedding_")
+
+
+@pytest.mark.parametrize("n_landmarks", [None, 50])
+@pytest.mark.parametrize("decay", [40, None])
+def test_transform_is_continuous_at_the_training_samples(roll, n_landmarks, decay):
+    # transform(X_train) returned embedding_ exactly while X_train + 1e-9
+    # moved by 0.38 (median; embedding norm 4.8): the rule was discontinuous.
+    est = HeatGeodesicEmbedding(n_landmarks=n_landmarks, decay=decay,
+                                random_state=0).fit(roll)
+    scale = np.linalg.norm(np.ptp(est.embedding_, axis=0))
+    np.testing.assert_array_equal(est.transform(roll), est.embedding_)
+    shift = np.linalg.norm(est.transform(roll + 1e-9) - est.embedding_, axis=1)
+    assert shift.max() < 1e-9 * scale
+    # Along a segment between two neighbouring samples the coordinates move
+    # in small steps (a jump would be a sizeable part of the gap).
+    i = 7
+    j = np.argsort(pairwise_distances(roll[i:i + 1], roll)[0])[2]
+    path = roll[i] + np.linspace(0, 1, 1001)[:, None] * (roll[j] - roll[i])
+    Y = est.transform(path)
+    np.testing.assert_array_equal(Y[[0, -1]], est.embedding_[[i, j]])
+    steps = np.linalg.norm(np.diff(Y, axis=0), axis=1)
+    assert steps.max() < 0.02 * np.linalg.norm(Y[-1] - Y[0])
+
+
+def test_transform_warns_far_outside_the_training_data(roll):
+    import warnings
+
+    est = HeatGeodesicEmbedding(random_state=0).fit(roll)
+    with pytest.warns(UserWarning, match=r"1 of 2 samples lie outside the "
+                                         r"training data .* the farthest is \d+ "
+                                         r"times the kernel radius"):
+        est.transform(np.vstack([roll[:1] + 0.01, np.full((1, 3), 1e3)]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.transform(roll[:20] + 0.01)  # inside: no warning
+
+
+@pytest.mark.parametrize("n_landmarks", [None, 40])
+def test_identical_samples_get_identical_coordinates(roll, n_landmarks):
+    # 30 copies of one sample got 30 distinct coordinates.
+    X = np.vstack([roll, np.repeat(roll[:1], 30, axis=0)])
+    est = HeatGeodesicEmbedding(n_landmarks=n_landmarks, random_state=0).fit(X)
+    copies = [0, *range(150, 180)]
+    np.testing.assert_array_equal(est.embedding_[copies],
+                                  np.repeat(est.embedding_[:1], 31, axis=0))
+    if n_landmarks is not None:  # drawn among distinct samples only
+        assert not np.isin(est.landmark_indices_, copies[1:]).any()
+    # Zero distance between the copies, one shared row of distances.
+    columns = np.flatnonzero(np.isin(est.landmark_indices_, copies))
+    assert np.all(est.dissimilarity_[np.ix_(copies, columns)] == 0)
+    np.testing.assert_array_equal(est.dissimilarity_[copies],
+                                  np.repeat(est.dissimilarity_[:1], 31, axis=0))
+    # Copies in a query: one coordinate, also for a new point.
+    query = np.vstack([np.repeat(roll[5:6] + 0.3, 30, axis=0), X[copies]])
+    Y = est.transform(query)
+    np.testing.assert_array_equal(Y[:30], np.repeat(Y[:1], 30, axis=0))
+    np.testing.assert_array_equal(Y[30:], est.embedding_[copies])
+
+
+def test_array_api_input_gives_the_same_namespace_and_device_out(roll):
+    # array_api_strict on a non-CPU device refuses implicit host conversion
+    # the way cupy does.
+    xps = pytest.importorskip("array_api_strict")
+    device = xps.Device("device1")
+    X = xps.asarray(roll, device=device)
+    est = HeatGeodesicEmbedding(random_state=0)
+    Y = est.fit_transform(X)
+    assert type(Y).__module__.startswith("array_api_strict") and Y.device == device
+    assert isinstance(est.embedding_, np.ndarray)
+    new = est.transform(X[:4, :])
+    assert new.device == device
+    np.testing.assert_array_equal(np.from_dlpack(new), est.embedding_[:4])
