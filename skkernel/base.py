@@ -33,6 +33,7 @@ intervals reject NaN and, unless ``finite=False``, infinity.
 """
 
 import copy
+import functools
 import math
 import numbers
 from contextlib import contextmanager
@@ -346,6 +347,11 @@ def _same_value(a, b):
         return False
 
 
+@functools.cache
+def _param_names(cls):
+    return BaseEstimator._get_param_names.__func__(cls)
+
+
 class SkkernelEstimator(BaseEstimator):
     """Base of every skkernel estimator: constraints, preamble, transaction.
 
@@ -374,6 +380,12 @@ class SkkernelEstimator(BaseEstimator):
     _streaming_state: tuple = ()
     _finite_fitted_attributes: tuple = ()
     _partial_fit_fixed_params = None
+
+    @classmethod
+    def _get_param_names(cls):
+        # scikit-learn reads __init__'s signature on every get_params; the
+        # preamble calls it on every fit, so cache it per class.
+        return _param_names(cls)
 
     # -------------------------------------------------------------- hooks
 

@@ -21,7 +21,13 @@ from ..backend import (
     to_cpu,
     to_device,
 )
-from ..base import COMMON_CONSTRAINTS, Interval, Options, validate_parameter_constraints
+from ..base import (
+    COMMON_CONSTRAINTS,
+    Interval,
+    Options,
+    _param_names,
+    validate_parameter_constraints,
+)
 from ..utils import progress_bar
 from ._zz_statevector import (
     ENTANGLEMENT_MODES,
@@ -212,8 +218,7 @@ class ZZFeatureMapKernel:
 
     @classmethod
     def _get_param_names(cls):
-        signature = inspect.signature(cls.__init__)
-        return sorted(p for p in signature.parameters if p != "self")
+        return _param_names(cls)  # cached: checked on every kernel call
 
     def get_params(self, deep=True):
         """Get the parameters of this kernel.
