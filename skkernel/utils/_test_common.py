@@ -7,6 +7,8 @@ Subpackages register here by adding one entry to each dictionary.
 
 # Parameters that make the common checks fast; every key is an estimator name.
 TEST_PARAMS = {
+    "ILASDPClustering": {"max_iter": 5, "random_state": 0},
+    "SDPKMeans": {"random_state": 0},
     # The defaults (Legendre on the learned domain) run in the default-parameter
     # checks; the trigonometric basis on the learned domain runs here.
     "DPPWeightedLeastSquares": {"basis": "trigonometric", "random_state": 0},
@@ -22,6 +24,8 @@ TEST_PARAMS = {
 _TRANSDUCTIVE = "transductive: embeds the graph it was fitted on, no transform"
 
 WAIVERS = {
+    "ILASDPClustering": {},
+    "SDPKMeans": {},
     "DPPWeightedLeastSquares": {},
     "FastRP": {},
     "HeatGeodesicEmbedding": {},
