@@ -7,8 +7,9 @@ Subpackages register here by adding one entry to each dictionary.
 
 # Parameters that make the common checks fast; every key is an estimator name.
 TEST_PARAMS = {
-    "ILASDPClustering": {"max_iter": 5, "random_state": 0},
-    "SDPKMeans": {"random_state": 0},
+    # Capped solver iterations: the round-trip check also fits solver="admm".
+    "ILASDPClustering": {"max_iter": 3, "solver_max_iter": 200, "random_state": 0},
+    "SDPKMeans": {"max_iter": 200, "random_state": 0},
     # The defaults (Legendre on the learned domain) run in the default-parameter
     # checks; the trigonometric basis on the learned domain runs here.
     "DPPWeightedLeastSquares": {"basis": "trigonometric", "random_state": 0},

@@ -160,7 +160,7 @@ def test_sdp_kmeans_attributes_and_predict():
 
 
 def test_sdp_kmeans_solvers_agree():
-    X, truth = isotropic(120, 5.0, 5)
+    X, truth = isotropic(60, 6.0, 5)
     admm = SDPKMeans(3, solver="admm", random_state=0).fit(X)
     bm = SDPKMeans(3, solver="bm", random_state=0).fit(X)
     assert adjusted_rand_score(admm.labels_, bm.labels_) == 1.0
