@@ -26,6 +26,15 @@ from ._sdp_kmeans import (
 )
 
 
+def _same_partition(a, b):
+    """Equal partitions up to the names of the clusters (rounding permutes them)."""
+    _, first_a, inverse_a = np.unique(a, return_index=True, return_inverse=True)
+    _, first_b, inverse_b = np.unique(b, return_index=True, return_inverse=True)
+    rank_a = np.argsort(np.argsort(first_a))[inverse_a]
+    rank_b = np.argsort(np.argsort(first_b))[inverse_b]
+    return np.array_equal(rank_a, rank_b)
+
+
 def _within_scatter(X, blocks, factors, k):
     """``S_k = X^T (diag(B_k 1) - B_k) X`` and ``n_k = 1^T B_k 1``."""
     if factors is not None:
@@ -339,7 +348,7 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
                     settled = len(objectives) > 1 and abs(
                         objectives[-1] - objectives[-2]
                     ) <= self.tol * max(abs(objectives[-2]), 1e-300)
-                    unchanged = np.array_equal(new_labels, labels)
+                    unchanged = _same_partition(new_labels, labels)
                     labels = new_labels
                     if unchanged and settled:
                         converged = True
