@@ -27,6 +27,9 @@ One JSON line per case on stdout:
   ``SDPKMeans(solver="bm")`` (and, for reference, KMeans and GaussianMixture)
   against n = 1,000, 3,000, 10,000 (and 30,000, 100,000 without ``--quick``),
   p = 10, K = 3, heterogeneous sep 5; each fit fresh, in this process.
+* ``solvers`` (opt-in, not in the default ``--only``): ``solver="bm"`` against
+  ``solver="admm"`` for ``SDPKMeans`` (n = 150, 300) and ``ILASDPClustering``
+  (n = 90, and 150 without ``--quick``: ADMM takes minutes there).
 
 Usage::
 
@@ -35,6 +38,7 @@ Usage::
     python benchmarks/bench_ila_sdp.py --scale          # the scale case only
     python benchmarks/bench_ila_sdp.py --only accuracy,real,spread --seeds 5
     python benchmarks/bench_ila_sdp.py --only scale --max-n 10000
+    python benchmarks/bench_ila_sdp.py --only solvers     # ADMM vs Burer-Monteiro
     python benchmarks/bench_ila_sdp.py --table results.jsonl   # markdown tables
 
 The peers are scikit-learn estimators (a dependency of skkernel); a peer that
@@ -298,7 +302,30 @@ def scale(args, makers):
         emit(row)
 
 
-CASES = {"accuracy": accuracy, "real": real, "spread": spread, "scale": scale}
+def solvers(args, makers):
+    """Burer-Monteiro against ADMM at small n (opt-in: ADMM is O(K n^3) a step)."""
+    runs = [("sdp_kmeans", 150), ("sdp_kmeans", 300), ("ila_sdp", 90)]
+    if not args.quick:
+        runs.append(("ila_sdp", 150))  # ADMM: minutes on 2 cores
+    for key, n in runs:
+        X, truth = heterogeneous(n, 10, 5.0, 0)
+        row = {"case": "solvers", "estimator": key, "n": n, "p": 10,
+               "data": "heterogeneous sep 5, data seed 0"}
+        for solver in ("bm", "admm"):
+            if key == "sdp_kmeans":
+                estimator = SDPKMeans(3, solver=solver, random_state=0)
+            else:
+                estimator = ILASDPClustering(3, solver=solver, random_state=0)
+            row["load_1min_before_" + solver] = round(os.getloadavg()[0], 2)
+            row[solver] = timed_fit(estimator, X, truth)
+            row[solver]["final_objective"] = (
+                float(estimator.sdp_objective_) if key == "sdp_kmeans"
+                else row[solver].pop("objective")[-1])
+        emit(row)
+
+
+CASES = {"accuracy": accuracy, "real": real, "spread": spread, "scale": scale,
+         "solvers": solvers}
 
 
 # ------------------------------------------------------------------ tables
@@ -348,6 +375,15 @@ def markdown_tables(path):
                 f"{_fmt(r['mean_error'])} | {r['std_error']:.3f} | "
                 f"{_fmt(r['range_error'])} | "
                 f"{', '.join(f'{s:.1f}' for s in r['seconds'])} |")
+        lines.append("")
+    block = [r for r in rows if r.get("case") == "solvers"]
+    if block:
+        lines += ["**solvers** (p = 10, K = 3; seconds / error / final objective)", "",
+                  "| estimator | n | bm | admm |", "|---|---|---|---|"]
+        for r in block:
+            cells = [f"{r[s]['seconds']:.3g} s / {_fmt(r[s]['error'])} / "
+                     f"{r[s]['final_objective']:.6g}" for s in ("bm", "admm")]
+            lines.append(f"| {r['estimator']} | {r['n']} | " + " | ".join(cells) + " |")
         lines.append("")
     block = [r for r in rows if r.get("case") == "scale"]
     if block:
