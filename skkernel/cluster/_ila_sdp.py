@@ -318,7 +318,7 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
                     costs = []
                     for k in range(K):
                         scatter, mass = _within_scatter(X_dev, blocks, factors, k)
-                        if mass < p and not small_warned and self.covariance_type \
+                        if mass <= p and not small_warned and self.covariance_type \
                                 == "full":
                             small_warned = True
                             warnings.warn(

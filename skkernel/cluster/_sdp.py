@@ -426,8 +426,10 @@ def burer_monteiro(costs, traces, *, rank, init=None, random_state=None, max_ite
         objective = sum(float((U * c.matmul(U)).sum()) for c, U in zip(costs, factors))
         if progress is not None:
             progress(feasibility)
+        # The cost scale floors the relative test: an objective of 0 (one
+        # cluster on centred data) must be able to settle too.
         settled = previous_objective is not None and (
-            abs(objective - previous_objective) <= tol * max(abs(objective), 1e-300))
+            abs(objective - previous_objective) <= tol * max(abs(objective), scale))
         if feasibility < tol and settled:
             converged = True
             break

@@ -271,3 +271,11 @@ def test_ila_sdp_stops_when_the_partition_settles():
     X = StandardScaler().fit_transform(X)
     model = ILASDPClustering(3, random_state=0).fit(X)
     assert model.converged_ and model.n_iter_ == 3
+
+
+def test_one_cluster_converges_without_warning():
+    X = np.random.RandomState(0).normal(size=(10, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = SDPKMeans(1, random_state=0).fit(X)
+    assert model.converged_ and np.all(model.labels_ == 0)
