@@ -261,12 +261,12 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
 
     # ------------------------------------------------------------ fit
 
-    def _initial_labels(self, X, random_state):
+    def _initial_labels(self, X, random_state, backend):
         K = self.n_clusters
         if isinstance(self.init, str) and self.init == "sdp":
             return SDPKMeans(
                 K, solver=self.solver, max_iter=self.solver_max_iter,
-                tol=self.solver_tol, random_state=random_state, backend=self.backend_,
+                tol=self.solver_tol, random_state=random_state, backend=backend,
                 verbose=max(0, self.verbose - 1),
             ).fit(X).labels_
         if isinstance(self.init, str):
@@ -303,12 +303,11 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
             n, p = X.shape
             K = self.n_clusters
             check_n_clusters(K, n)
-            self.backend_ = ctx.backend
             solver = resolve_solver(self.solver)
             rank = 2 * K if self.rank is None else self.rank
             xp = get_array_module(ctx.backend)[0]
             rng = ctx.random_state
-            labels = self._initial_labels(X, rng)
+            labels = self._initial_labels(X, rng, ctx.backend)
             X_dev = to_device(X - X.mean(axis=0), ctx.backend)
             blocks, factors = blocks_from_labels(labels, K, solver, rank, xp, rng)
             objectives = []
