@@ -9,6 +9,17 @@ import pytest
 from skkernel.backend import available_backends, cupy_available
 
 
+def pytest_configure(config):
+    # Test processes share two cores (pytest -n 2): one torch thread each, as
+    # joblib gives its workers. torch's default (one thread per core) made a
+    # 100-epoch fit of a small MLP 10-50x slower under that contention.
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
+
+
 def pytest_collection_modifyitems(config, items):
     if cupy_available():
         return

@@ -465,9 +465,11 @@ class SkkernelEstimator(BaseEstimator):
         ctx : FitContext
         """
         saved = dict(self.__dict__)
-        for name in self._streaming_state:
-            if name in saved:
-                saved[name] = copy.deepcopy(saved[name])
+        # One deepcopy for all of the streaming state, so objects that share
+        # parts (a torch optimizer and the module whose parameters it holds)
+        # still share them after a rollback.
+        saved.update(copy.deepcopy({name: saved[name] for name in self._streaming_state
+                                    if name in saved}))
         try:
             first = not (partial and hasattr(self, "_partial_fit_params"))
             self._validate_params()

@@ -69,6 +69,23 @@ def test_grid_search_on_the_dask_joblib_backend_matches_local(client, estimator,
     np.testing.assert_allclose(remote.predict(X), local.predict(X), rtol=1e-12)
 
 
+def test_neural_grid_search_on_the_dask_joblib_backend_matches_local(client):
+    pytest.importorskip("torch")
+    from skkernel.neural import NeuralNetClassifier
+
+    X, y = make_blobs(90, n_features=3, centers=3, random_state=0)
+    grid = {"lr": [1e-3, 1e-2], "module__hidden_layer_sizes": [(8,), (16,)]}
+    estimator = NeuralNetClassifier(max_epochs=5, n_jobs=1, random_state=0)
+    cv = KFold(3, shuffle=True, random_state=0)
+    local = GridSearchCV(estimator, grid, cv=cv).fit(X, y)
+    with parallel_backend("dask"):
+        remote = GridSearchCV(estimator, grid, cv=cv, n_jobs=-1).fit(X, y)
+    assert remote.best_params_ == local.best_params_
+    np.testing.assert_array_equal(remote.cv_results_["mean_test_score"],
+                                  local.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(remote.predict_proba(X), local.predict_proba(X))
+
+
 def test_parallel_post_fit_predicts_chunk_by_chunk(client):
     X, y = make_regression(2000, 10, noise=1.0, random_state=1)
     model = SketchedLinearRegression(random_state=0).fit(X, y)

@@ -265,9 +265,23 @@ def check_fitted_models_round_trip(name, estimator):
 # ---------------------------------------------------------------- transactions
 
 
+def _plain(value):
+    """Torch modules and optimizers by their state's values (a deep copy of a
+    module pickles to different bytes with the same weights)."""
+    if callable(getattr(value, "state_dict", None)):
+        return (type(value).__name__, _plain(value.state_dict()))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    if type(value).__name__ == "Tensor":
+        return value.detach().cpu().numpy()
+    return value
+
+
 def _snapshot(estimator):
     return pickle.dumps(
-        {k: v for k, v in vars(estimator).items() if k != "_metadata_request"}
+        {k: _plain(v) for k, v in vars(estimator).items() if k != "_metadata_request"}
     )
 
 
