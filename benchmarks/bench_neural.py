@@ -13,8 +13,13 @@ Cases: a 5-class classifier and a regressor on ``make_classification`` /
 ``make_regression`` data (20,000 x 50 by default), an MLP 50-256-256-out;
 ``--device cuda`` runs on a GPU when torch sees one.
 
+``--checks`` instead runs scikit-learn's ``check_estimator`` on both
+wrappers with default training settings (skorch with ``train_split=None``
+and a ``LazyLinear`` MLP, so one module fits every check's width; ours with
+default parameters) and prints the failed checks of each.
+
 Usage: ``python benchmarks/bench_neural.py [--quick] [--repeat R]
-[--threads T] [--device cpu|cuda]``. skorch missing: its rows are skipped
+[--threads T] [--device cpu|cuda] [--checks]``. skorch missing: its rows are skipped
 with a message (``pip install skorch==1.4.0``).
 """
 
@@ -23,6 +28,7 @@ import statistics
 import time
 
 import numpy as np
+import torch
 from _common import emit, machine
 
 
@@ -79,6 +85,50 @@ def run_ours(kind, module, X, y, args):
             "final_loss": float(net.loss_)}
 
 
+def estimator_checks():
+    import warnings
+
+    from sklearn.utils.estimator_checks import check_estimator
+
+    from skkernel.neural import NeuralNetClassifier, NeuralNetRegressor
+
+    warnings.filterwarnings("ignore")
+    torch.set_num_threads(1)
+    wrappers = {"skkernel": (NeuralNetClassifier(), NeuralNetRegressor())}
+    try:
+        import skorch
+    except ImportError:
+        emit({"skipped": "skorch is not installed: pip install skorch==1.4.0"})
+    else:
+        wrappers["skorch"] = (
+            skorch.NeuralNetClassifier(LazyMLP, criterion=torch.nn.CrossEntropyLoss,
+                                       optimizer=torch.optim.Adam, lr=0.01,
+                                       max_epochs=20, train_split=None, verbose=0),
+            skorch.NeuralNetRegressor(LazyMLP, module__n_out=1,
+                                      optimizer=torch.optim.Adam, lr=0.01,
+                                      max_epochs=20, train_split=None, verbose=0),
+        )
+    for name, estimators in wrappers.items():
+        for est in estimators:
+            results = check_estimator(est, on_fail=None)
+            failed = sorted({r["check_name"] for r in results
+                             if r["status"] == "failed"})
+            emit({"wrapper": name, "estimator": type(est).__name__,
+                  "checks": len(results), "failed": failed})
+
+
+class LazyMLP(torch.nn.Module):
+    """For skorch under check_estimator: the input width is inferred."""
+
+    def __init__(self, n_out=10):
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.LazyLinear(64), torch.nn.ReLU(),
+                                       torch.nn.Linear(64, n_out))
+
+    def forward(self, X):
+        return self.net(X.float())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -90,11 +140,12 @@ def main():
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--checks", action="store_true")
     args = parser.parse_args()
+    if args.checks:
+        return estimator_checks()
     if args.quick:
         args.n, args.epochs, args.repeat = 2_000, 3, 1
-
-    import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)

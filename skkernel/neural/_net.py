@@ -166,6 +166,7 @@ class NeuralNet(SkkernelEstimator, metaclass=ABCMeta):
         Returns
         -------
         self : estimator
+            The estimator, with the new parameters.
         """
         valid = self.get_params(deep=False)
         routed, plain = {}, {}
@@ -649,7 +650,7 @@ _COMMON_PARAMETERS = """\
         A second ``fit`` continues the fitted module (a new optimizer, the
         history continued) instead of starting afresh.
     n_jobs : int or None, default=None
-        torch's CPU threads during fit and predict (-1: all cores); None
+        Number of torch's CPU threads during fit and predict (-1: all cores); None
         leaves torch's setting (``torch.set_num_threads``) as it is. Small
         networks train faster on one thread, and several processes sharing
         a few cores (joblib workers, pytest-xdist) should use one each: on a
@@ -842,7 +843,7 @@ NeuralNetClassifier.__doc__ = f"""A PyTorch module as a scikit-learn classifier.
     See Also
     --------
     NeuralNetRegressor : The same for real-valued targets.
-    sklearn.neural_network.MLPClassifier : scikit-learn's own perceptron.
+    sklearn.neural_network.MLPClassifier : The perceptron of scikit-learn.
 
     Notes
     -----
@@ -966,7 +967,7 @@ NeuralNetRegressor.__doc__ = f"""A PyTorch module as a scikit-learn regressor.
     See Also
     --------
     NeuralNetClassifier : The same for class labels.
-    sklearn.neural_network.MLPRegressor : scikit-learn's own perceptron.
+    sklearn.neural_network.MLPRegressor : The perceptron of scikit-learn.
 
     Notes
     -----

@@ -326,3 +326,21 @@ def test_verbose_progress(capsys):
     NeuralNetClassifier(max_epochs=2, verbose=1, random_state=0).fit(X, y)
     err = capsys.readouterr().err
     assert "NeuralNetClassifier epochs" in err
+
+
+@pytest.mark.gpu
+def test_cupy_input_trains_on_the_gpu_without_a_host_copy():
+    cupy = pytest.importorskip("cupy")
+    if not torch.cuda.is_available():
+        pytest.skip("torch sees no CUDA device")
+    X, y = _regression(64)
+    kw = dict(max_epochs=5, dtype="float64", random_state=0)
+    gpu = NeuralNetRegressor(device="cuda", **kw).fit(cupy.asarray(X), y)
+    assert gpu.device_ == "cuda:0"
+    out = gpu.predict(cupy.asarray(X))
+    assert isinstance(out, cupy.ndarray)
+    cpu = NeuralNetRegressor(**kw).fit(X, y)
+    # same seed, different device kernels: equal to rounding, not bitwise
+    np.testing.assert_allclose(cupy.asnumpy(out), cpu.predict(X), rtol=1e-6, atol=1e-8)
+    loaded = pickle.loads(pickle.dumps(gpu))
+    np.testing.assert_allclose(loaded.predict(X), cpu.predict(X), rtol=1e-6, atol=1e-8)
