@@ -46,13 +46,14 @@ macro = [s["macro_f1"] for s in scores]
 paper_fractions = [0.1, 0.7, 0.9]
 paper_micro = [0.372, 0.420, 0.426]
 
-fig, ax = plt.subplots(figsize=(6, 4))
+fig, ax = plt.subplots(figsize=(6, 4.8), layout="constrained")
 ax.plot(fractions, micro, "o-", label="skkernel FastRP, d=128: Micro-F1")
 ax.plot(fractions, macro, "s-", label="skkernel FastRP, d=128: Macro-F1")
-ax.plot(paper_fractions, paper_micro, "k^--", label="authors, d=512: Micro-F1")
+ax.plot(paper_fractions, paper_micro, "k^--",
+        label="authors, d=512: Micro-F1")
 ax.set_xlabel("fraction of labelled nodes")
 ax.set_ylabel("F1")
 ax.set_title("BlogCatalog node classification")
-ax.legend(loc="lower right")
-fig.tight_layout()
+# Below the axes, where it hides no point.
+fig.legend(loc="outside lower center", fontsize=9)
 plt.show()

@@ -66,8 +66,12 @@ for sampling in ("iid_christoffel", "repeated_dpp"):
         median.append(np.median(errors))
         stable.append(ok / trials)
     results[sampling] = mean, median, stable
-    print(f"{sampling:16s} mean ratio {np.round(mean, 2)}, "
-          f"P(stable) {np.round(stable, 2)}")
+
+iid, dpp = results["iid_christoffel"], results["repeated_dpp"]
+print("n/m  mean ratio: i.i.d.    DPP  P(stable): i.i.d.   DPP")
+for i, r in enumerate(ratios):
+    print(f"{r:3d}  {iid[0][i]:18.3g}  {dpp[0][i]:5.3g}"
+          f"  {iid[2][i]:17.2f}  {dpp[2][i]:4.2f}")
 
 # %%
 # The estimator's default: a repeated DPP redrawn until the Gram matrix is
@@ -76,9 +80,12 @@ conditioned_ratios = ratios[1:]  # at n = 2m a stable design is too rare
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     conditioned = [
-        np.mean([error_ratio(DPPWeightedLeastSquares(
-            degree=m - 1, n_samples=r * m, random_state=seed).fit_function(runge))
-            for seed in range(trials)])
+        np.mean([
+            error_ratio(DPPWeightedLeastSquares(
+                degree=m - 1, n_samples=r * m, random_state=seed,
+            ).fit_function(runge))
+            for seed in range(trials)
+        ])
         for r in conditioned_ratios
     ]
 
@@ -86,7 +93,8 @@ fig, (ax_err, ax_stable) = plt.subplots(1, 2, figsize=(10, 4))
 for sampling, style in (("iid_christoffel", "s-"), ("repeated_dpp", "o-")):
     mean, median, stable = results[sampling]
     ax_err.plot(ratios, mean, style, label=f"{sampling}: mean")
-    ax_err.plot(ratios, median, style, alpha=0.4, label=f"{sampling}: median")
+    ax_err.plot(ratios, median, style, alpha=0.4,
+                label=f"{sampling}: median")
     ax_stable.plot(ratios, stable, style, label=sampling)
 ax_err.plot(conditioned_ratios, conditioned, "D-",
             label="repeated_dpp, conditioned: mean")
@@ -109,7 +117,8 @@ plt.show()
 # domain the design was drawn on, so ``fit`` gets the same ``domain``.
 rng = np.random.RandomState(0)
 pool = rng.uniform(-1, 1, (5000, 1))
-model = DPPWeightedLeastSquares(degree=m - 1, domain=(-1, 1), random_state=0)
+model = DPPWeightedLeastSquares(degree=m - 1, domain=(-1, 1),
+                                random_state=0)
 rows, sample_weight = model.select(pool, 4 * m)
 model.fit(pool[rows], runge(pool[rows]), sample_weight=sample_weight)
 print(f"{rows.size} labelled rows out of {pool.shape[0]}: error ratio "

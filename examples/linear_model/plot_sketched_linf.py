@@ -30,7 +30,8 @@ n, d, trials = 2048, 16, 6
 rng = np.random.default_rng(1)
 matrices = {
     "incoherent": rng.standard_normal((n, d)),
-    "coherent": np.vstack([np.eye(d), 1e-2 * rng.standard_normal((n - d, d))]),
+    "coherent": np.vstack([np.eye(d),
+                           1e-2 * rng.standard_normal((n - d, d))]),
 }
 noise = 0.01 * rng.standard_normal(n)
 noise[rng.choice(np.arange(d, n), size=2, replace=False)] += 100.0
@@ -44,7 +45,8 @@ fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
 for ax, (name, A) in zip(axes, matrices.items()):
     b = A @ x_true + noise
     x_star = scipy.linalg.lstsq(A, b)[0]
-    scale = np.linalg.norm(b - A @ x_star) / np.linalg.svd(A, compute_uv=False)[-1]
+    sigma_min = np.linalg.svd(A, compute_uv=False)[-1]
+    scale = np.linalg.norm(b - A @ x_star) / sigma_min
     for sketch in sketches:
         ratios = []
         for factor in factors:

@@ -15,26 +15,39 @@ the true geodesics (row-wise Spearman correlation, the paper's metric).
 """
 
 import matplotlib.pyplot as plt
+import numpy as np
+from scipy.stats import spearmanr
 from sklearn.manifold import Isomap
 from sklearn.metrics import pairwise_distances
 
+from skkernel.datasets import make_dla_tree, make_stretched_swiss_roll
 from skkernel.manifold import HeatGeodesicEmbedding
-from skkernel.manifold._datasets import (
-    distance_correlations,
-    make_dla_tree,
-    make_stretched_swiss_roll,
-    swiss_roll_geodesic_distances,
-    tree_geodesic_distances,
-)
 
-X_roll, unrolled, colour_roll = make_stretched_swiss_roll(600, noise=0.1,
-                                                          random_state=42)
-X_tree, X_clean, colour_tree = make_dla_tree(4, 150, noise=0.1, random_state=42)
+# %%
+# The data and their true geodesic distances: on the roll, distances
+# between the unrolled coordinates; on the tree, shortest paths along a
+# 10-nearest-neighbour graph of the noiseless branches (Isomap's graph).
+X_roll, unrolled, colour_roll = make_stretched_swiss_roll(
+    600, noise=0.1, random_state=42)
+X_tree, X_clean, colour_tree = make_dla_tree(
+    4, 150, noise=0.1, random_state=42)
+geodesics_roll = pairwise_distances(unrolled)
+geodesics_tree = Isomap(n_neighbors=10).fit(X_clean).dist_matrix_
 datasets = [
-    ("Swiss roll", X_roll, swiss_roll_geodesic_distances(unrolled), colour_roll),
-    ("DLA tree", X_tree, tree_geodesic_distances(X_clean), colour_tree),
+    ("Swiss roll", X_roll, geodesics_roll, colour_roll),
+    ("DLA tree", X_tree, geodesics_tree, colour_tree),
 ]
 
+
+def geodesic_spearman(embedding, geodesics):
+    """Spearman correlation of embedded and true distances, row by row."""
+    distances = pairwise_distances(embedding)
+    return np.mean([spearmanr(d, g).statistic
+                    for d, g in zip(distances, geodesics)])
+
+
+# %%
+# Four embeddings of each data set; the titles give the paper's metric.
 methods = {
     "heat geodesic": lambda: HeatGeodesicEmbedding(
         n_neighbors=10, laplacian="combinatorial", random_state=0),
@@ -49,10 +62,11 @@ fig, axes = plt.subplots(2, 4, figsize=(13, 6.5))
 for row, (name, X, geodesics, colour) in enumerate(datasets):
     for col, (label, make) in enumerate(methods.items()):
         embedding = make().fit_transform(X)
-        _, spearman = distance_correlations(pairwise_distances(embedding), geodesics)
+        spearman = geodesic_spearman(embedding, geodesics)
         ax = axes[row, col]
-        ax.scatter(embedding[:, 0], embedding[:, 1], c=colour, s=4, cmap="viridis")
-        ax.set_title(f"{name}: {label}\nSpearman {spearman:.2f}", fontsize=10)
+        ax.scatter(embedding[:, 0], embedding[:, 1], c=colour, s=4)
+        ax.set_title(f"{name}: {label}\nSpearman {spearman:.2f}",
+                     fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
         print(f"{name:10s} {label:14s} Spearman {spearman:.3f}")
@@ -65,7 +79,8 @@ plt.show()
 # ``transform`` places new samples through the landmark extension: their
 # distances to the landmarks are averaged over their graph neighbours, then
 # each point minimises its own stress against the fixed landmarks.
-X_all, _, colour_all = make_stretched_swiss_roll(1100, noise=0.1, random_state=1)
+X_all, _, colour_all = make_stretched_swiss_roll(
+    1100, noise=0.1, random_state=1)
 model = HeatGeodesicEmbedding(n_neighbors=10, laplacian="combinatorial",
                               n_landmarks=200, random_state=0)
 train = model.fit_transform(X_all[:1000])

@@ -56,10 +56,12 @@ for ax, (name, model) in zip(axes, models.items(), strict=True):
     for X, y, marker in [(X_train, y_train, "o"), (X_test, y_test, "s")]:
         ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu", marker=marker,
                    edgecolors="k", vmin=-0.5, vmax=1.5)
-    ax.set_title(f"{name}: test accuracy {model.score(X_test, y_test):.2f}")
+    accuracy = model.score(X_test, y_test)
+    ax.set_title(f"{name}: test accuracy {accuracy:.2f}")
     ax.set_xlabel("$x_1$")
 axes[0].set_ylabel("$x_2$")
-fig.suptitle("QuantumKernelSVC on ad hoc data (circles: train, squares: test)")
+fig.suptitle("QuantumKernelSVC on ad hoc data "
+             "(circles: train, squares: test)")
 fig.tight_layout()
 
 # %%
@@ -80,7 +82,8 @@ for n in qubits:
 fig, ax = plt.subplots(figsize=(6, 4))
 ax.semilogy(qubits, means, "o-", label="mean off-diagonal $K(x, z)$")
 ax.semilogy(qubits, [2.0**-n for n in qubits], "k--", label="$2^{-n}$")
-ax.axhline(1 / 1024, color="tab:red", linestyle=":", label="1 / 1,024 shots")
+ax.axhline(1 / 1024, color="tab:red", linestyle=":",
+           label="1 / 1,024 shots")
 ax.set_xlabel("qubits (features)")
 ax.set_ylabel("kernel value")
 ax.set_title("The ZZ kernel concentrates as qubits grow")

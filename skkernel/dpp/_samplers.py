@@ -374,7 +374,9 @@ def sample_repeated_dpp(basis, n_samples, random_state=None, backend="auto"):
 
     References
     ----------
-    .. [1] A. Nouy and B. Michel, arXiv:2312.14057 (2023).
+    .. [1] Nouy, A. and Michel, B., "Weighted least-squares approximation
+       with determinantal point processes and generalized volume sampling",
+       arXiv:2312.14057 (2023).
 
     Examples
     --------
@@ -464,7 +466,9 @@ def sample_generalized_volume(basis, n_samples, random_state=None, backend="auto
 
     References
     ----------
-    .. [1] A. Nouy and B. Michel, arXiv:2312.14057 (2023).
+    .. [1] Nouy, A. and Michel, B., "Weighted least-squares approximation
+       with determinantal point processes and generalized volume sampling",
+       arXiv:2312.14057 (2023).
 
     Examples
     --------
@@ -520,7 +524,9 @@ def sample_design(basis, n_samples, sampling="repeated_dpp", stability_threshold
 
     References
     ----------
-    .. [1] A. Nouy and B. Michel, arXiv:2312.14057 (2023).
+    .. [1] Nouy, A. and Michel, B., "Weighted least-squares approximation
+       with determinantal point processes and generalized volume sampling",
+       arXiv:2312.14057 (2023).
 
     Examples
     --------

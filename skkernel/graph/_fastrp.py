@@ -124,6 +124,8 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, SkkernelEstimato
     FastRP is transductive: it embeds the graph it was fitted on, so it
     offers ``fit_transform`` and ``embedding_`` but no ``transform``.
 
+    Read more in the :ref:`User Guide <fastrp>`.
+
     Parameters
     ----------
     n_components : int, default=128

@@ -91,6 +91,8 @@ class ZZFeatureMapKernel:
     ``GridSearchCV`` can tune ``kernel__reps`` of an ``SVC`` holding it.
     Each feature is one qubit; the cost grows as ``2^n_features``.
 
+    Read more in the :ref:`User Guide <quantum_kernel_svc>`.
+
     Parameters
     ----------
     reps : int, default=2

@@ -80,6 +80,8 @@ class DPPWeightedLeastSquares(RegressorMixin, SkkernelEstimator):
     gives a stable Gram matrix with several times fewer evaluations of ``f``
     than i.i.d. sampling.
 
+    Read more in the :ref:`User Guide <dpp_weighted_least_squares>`.
+
     Parameters
     ----------
     basis : {"legendre", "hermite", "trigonometric"} or callable, \

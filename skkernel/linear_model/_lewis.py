@@ -120,6 +120,8 @@ class LewisWeightRegression(RegressorMixin, SkkernelEstimator):
     ``p < 2`` (Cohen and Peng [1]_; Woodruff and Yasuda [2]_ for the
     sensitivity bounds).
 
+    Read more in the :ref:`User Guide <sketched_regression>`.
+
     Parameters
     ----------
     p : float, default=1.0

@@ -162,6 +162,8 @@ class SketchedLinearRegression(RegressorMixin, SkkernelEstimator):
       stable [4]_.
     * ``"lstsq"``: LAPACK's ``gelsd`` on the full data, for reference.
 
+    Read more in the :ref:`User Guide <sketched_regression>`.
+
     Parameters
     ----------
     solver : {"sap", "sketch_and_solve", "iterative_sketching", "fossils", \

@@ -143,6 +143,8 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     :meth:`transform` interpolates the training embedding continuously
     (see Notes).
 
+    Read more in the :ref:`User Guide <heat_geodesic>`.
+
     Parameters
     ----------
     n_components : int, default=2

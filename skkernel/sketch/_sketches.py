@@ -708,11 +708,11 @@ def sparse_sign(A, sketch_size, *, nnz_per_col=8, random_state=None, backend="au
 
     References
     ----------
-    .. [1] J. Nelson and H. L. Nguyen, "OSNAP: Faster numerical linear algebra
-       algorithms via sparser subspace embeddings", FOCS 2013.
-    .. [2] D. M. Kane and J. Nelson, "Sparser Johnson-Lindenstrauss
+    .. [1] Nelson, J. and Nguyen, H. L., "OSNAP: Faster numerical linear
+       algebra algorithms via sparser subspace embeddings", FOCS 2013.
+    .. [2] Kane, D. M. and Nelson, J., "Sparser Johnson-Lindenstrauss
        transforms", J. ACM 61(1), 2014.
-    .. [3] E. N. Epperly, "Which sketch should I use?", 2023.
+    .. [3] Epperly, E. N., "Which sketch should I use?", 2023.
 
     Examples
     --------

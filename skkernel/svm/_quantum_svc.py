@@ -44,6 +44,8 @@ class QuantumKernelSVC(ClassifierMixin, SkkernelEstimator):
     the kernel and of ``SVC`` is a parameter of this estimator, so
     ``GridSearchCV`` can tune ``reps``, ``entanglement`` and ``C`` together.
 
+    Read more in the :ref:`User Guide <quantum_kernel_svc>`.
+
     Parameters
     ----------
     C : float, default=1.0
