@@ -27,6 +27,9 @@ TEST_PARAMS = {
     "RobustMatrixCompletion": {"max_iter": 20, "random_state": 0},
     "NeuralNetClassifier": {"max_epochs": 30, "random_state": 0},
     "NeuralNetRegressor": {"max_epochs": 30, "random_state": 0},
+    "KernelBalancingWeights": {"n_centers": 4, "random_state": 0},
+    "KernelBalancedRecommender": {"max_epochs": 2, "batch_size": 8,
+                                  "n_sampled_ratio": 2, "random_state": 0},
 }
 
 _MINIBATCH = (
@@ -72,6 +75,8 @@ WAIVERS = {
         "check_sample_weight_equivalence_on_dense_data": _MINIBATCH,
         "check_sample_weight_equivalence_on_sparse_data": _MINIBATCH,
     },
+    "KernelBalancingWeights": {},
+    "KernelBalancedRecommender": {},
 }
 
 
