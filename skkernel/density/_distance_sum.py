@@ -159,10 +159,10 @@ class PrivateDistanceSum(SkkernelEstimator):
 
     Attributes
     ----------
-    tree_ : ndarray of shape (n_coordinates, 2 ** (n_levels_ + 1) - 1)
+    tree_ : ndarray of shape (n_coordinates, 2 ** (`n_levels_` + 1) - 1)
         The release: noisy node counts of each tree in heap layout (the
         root holds ``n``, which is public).
-    prefix_counts_ : ndarray of shape (n_coordinates, 2 ** n_levels_ + 1)
+    prefix_counts_ : ndarray of shape (n_coordinates, 2 ** `n_levels_` + 1)
         Noisy counts of the first ``t`` leaves, computed from ``tree_``
         (post-processing, kept for fast queries).
     radii_ : ndarray of shape (n_coordinates,)

@@ -170,7 +170,7 @@ class PrivateKernelDensity(_PrivateSimilarity):
 
     Attributes
     ----------
-    sketch_ : ndarray of shape (1, n_random_features_)
+    sketch_ : ndarray of shape (1, `n_random_features_`)
         The released noisy mean of ``cos(w_j.x + b_j)`` over the data.
     feature_map_ : dict
         The public random map: ``signs`` and ``index`` of the JL transform
@@ -346,7 +346,7 @@ class PrivateKernelClassifier(ClassifierMixin, _PrivateSimilarity):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels (public; see Notes).
-    sketch_ : ndarray of shape (n_classes, n_random_features_)
+    sketch_ : ndarray of shape (n_classes, `n_random_features_`)
         The released noisy per-class sums of ``cos(w_j.x + b_j)``, divided
         by ``n``.
     feature_map_ : dict

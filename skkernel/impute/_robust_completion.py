@@ -160,7 +160,7 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
         Row factors ``U`` of the training rows.
     n_iter_ : int
         Number of sweeps run.
-    reconstruction_err_ : ndarray of shape (n_iter_,)
+    reconstruction_err_ : ndarray of shape (`n_iter_`,)
         Relative error on the observed entries after each sweep:
         ``||r||_2 / ||x||_2`` for ``"l2"``, ``||r||_1 / ||x||_1`` for the
         robust losses.
