@@ -34,7 +34,7 @@ import numba
 import numpy as np
 import scipy.linalg
 
-from ..backend import Dispatch, jit
+from ..backend import Dispatch, jit, to_cpu
 
 # ---------------------------------------------------------------- simplex
 
@@ -148,6 +148,8 @@ class SDPResult:
     converged: bool
     primal_residual: float
     factors: list = None
+    dual: object = None
+    n_outer: int = None
 
 
 def _objective(costs, blocks):
@@ -243,6 +245,11 @@ def admm(costs, traces, *, init=None, max_iter=5000, tol=1e-6, backend="numpy",
 
 
 # ---------------------------------------------------------------- costs
+#
+# Both costs have the form
+#     C = g 1^T + 1 g^T + c 11^T - X M X^T,
+# so C U = g (1^T U) + 1 (g^T U) + c 1 (1^T U) - X (M (X^T U)): O(n p r), never
+# n x n. ``terms()`` returns (g, M, c); the compiled gradient uses them.
 
 
 class GramCost:
@@ -264,6 +271,11 @@ class GramCost:
 
     def dense(self):
         return -(self.X @ self.X.T)
+
+    def terms(self):
+        """``(g, M, c)`` of ``C = g 1^T + 1 g^T + c 11^T - X M X^T``."""
+        n, p = self.X.shape
+        return np.zeros(n), np.eye(p), 0.0
 
 
 class MahalanobisCost:
@@ -302,46 +314,238 @@ class MahalanobisCost:
         D = self.g[:, None] + self.g[None, :] - 2.0 * (XP @ self.X.T)
         return 0.25 * D + 0.5 * self.offset
 
+    def terms(self):
+        """``(g, M, c)`` of ``W = g 1^T + 1 g^T + c 11^T - X M X^T``."""
+        return 0.25 * self.g, 0.5 * self.precision, 0.5 * self.offset
+
+
+# ---------------------------------------------------------------- BM gradient
+#
+# The augmented Lagrangian of the factored program, with the costs divided by
+# ``scale``, multiplier ``y`` and penalty ``beta``:
+#     L(U) = sum_k <U_k, C_k U_k> / scale + y^T res + beta/2 ||res||^2,
+#     res  = sum_k U_k U_k^T 1 - 1,
+#     grad_k = 2 C_k U_k / scale + v (1^T U_k) + 1 (v^T U_k),  v = y + beta res.
+# Factors are stacked in one array F of shape (m, n, r).
+
+
+def bm_gradient_reference(costs, scale):
+    """``f(F, y, beta) -> (L, grad)`` from the costs' ``matmul`` (any ``xp``)."""
+
+    def value_and_gradient(F, y, penalty):
+        CF = [c.matmul(U) / scale for c, U in zip(costs, F)]
+        column_sums = F.sum(axis=1)
+        residual = sum(U @ s for U, s in zip(F, column_sums)) - 1.0
+        v = y + penalty * residual
+        value = (sum(float((U * CU).sum()) for U, CU in zip(F, CF))
+                 + float(y @ residual) + 0.5 * penalty * float(residual @ residual))
+        grads = [2.0 * CU + v[:, None] * s[None, :] + (v @ U)[None, :]
+                 for U, CU, s in zip(F, CF, column_sums)]
+        return value, _stack(grads, F)
+
+    return value_and_gradient
+
+
+def _stack(arrays, like):
+    xp = like.__array_namespace__() if hasattr(like, "__array_namespace__") else np
+    return xp.stack(arrays)
+
+
+# The compiled gradient: two passes over the rows. The first reduces
+# 1^T U_k, g_k^T U_k and X^T U_k; the second forms C_k U_k row by row, the row
+# sums, v and the gradient, and reduces v^T U_k, which the gradient needs
+# too (added at the end). fastmath: every input is finite (validated data,
+# projected factors). A serial driver for small n, where starting threads
+# costs more than the pass; a parallel one over row chunks for large n.
+
+
+@jit(fastmath=True)
+def _bm_pass_sums(X, F, G, lo, hi, acc):  # pragma: no cover - compiled
+    m, _, r = F.shape
+    p = X.shape[1]
+    for i in range(lo, hi):
+        for k in range(m):
+            gi = G[k, i]
+            for j in range(r):
+                u = F[k, i, j]
+                acc[k, j, p] += u
+                acc[k, j, p + 1] += gi * u
+                for a in range(p):
+                    acc[k, j, a] += X[i, a] * u
+
+
+@jit(fastmath=True)
+def _bm_combine(total, M, c):  # pragma: no cover - compiled
+    """``A_k = M_k X^T U_k`` and the row-constant part of ``C_k U_k``."""
+    m, r, p2 = total.shape
+    p = p2 - 2
+    A = np.zeros((m, r, p))
+    const = np.empty((m, r))
+    for k in range(m):
+        for j in range(r):
+            for b in range(p):
+                t = total[k, j, b]
+                for a in range(p):
+                    A[k, j, a] += M[k, a, b] * t
+            const[k, j] = total[k, j, p + 1] + c[k] * total[k, j, p]
+    return A, const
+
+
+@jit(fastmath=True)
+def _bm_pass_gradient(X, F, G, y, penalty, inv_scale, total, A, const, lo, hi,
+                      grads, acc):  # pragma: no cover - compiled
+    m, _, r = F.shape
+    p = X.shape[1]
+    for i in range(lo, hi):
+        residual = -1.0
+        for k in range(m):
+            for j in range(r):
+                residual += F[k, i, j] * total[k, j, p]
+        v = y[i] + penalty * residual
+        value = y[i] * residual + 0.5 * penalty * residual * residual
+        for k in range(m):
+            gi = G[k, i]
+            for j in range(r):
+                s = total[k, j, p]
+                cu = gi * s + const[k, j]
+                for a in range(p):
+                    cu -= X[i, a] * A[k, j, a]
+                cu *= inv_scale
+                u = F[k, i, j]
+                value += u * cu
+                grads[k, i, j] = 2.0 * cu + v * s
+                acc[k * r + j] += v * u
+        acc[m * r] += value
+
+
+@jit(fastmath=True)
+def _bm_finish(grads, acc):  # pragma: no cover - compiled
+    m, n, r = grads.shape
+    for k in range(m):
+        for i in range(n):
+            for j in range(r):
+                grads[k, i, j] += acc[k * r + j]
+    return acc[m * r], grads
+
+
+@jit(fastmath=True)
+def _bm_value_and_gradient_serial(X, F, G, M, c, y, penalty,
+                                  inv_scale):  # pragma: no cover - compiled
+    m, n, r = F.shape
+    p = X.shape[1]
+    total = np.zeros((m, r, p + 2))
+    _bm_pass_sums(X, F, G, 0, n, total)
+    A, const = _bm_combine(total, M, c)
+    grads = np.empty_like(F)
+    acc = np.zeros(m * r + 1)
+    _bm_pass_gradient(X, F, G, y, penalty, inv_scale, total, A, const, 0, n, grads,
+                      acc)
+    return _bm_finish(grads, acc)
+
+
+@jit(parallel=True, fastmath=True)
+def _bm_value_and_gradient_parallel(X, F, G, M, c, y, penalty, inv_scale,
+                                    n_chunks):  # pragma: no cover - compiled
+    m, n, r = F.shape
+    p = X.shape[1]
+    chunk = (n + n_chunks - 1) // n_chunks
+    partial = np.zeros((n_chunks, m, r, p + 2))
+    for t in numba.prange(n_chunks):
+        _bm_pass_sums(X, F, G, t * chunk, min(n, (t + 1) * chunk), partial[t])
+    total = partial.sum(axis=0)
+    A, const = _bm_combine(total, M, c)
+    grads = np.empty_like(F)
+    partial2 = np.zeros((n_chunks, m * r + 1))
+    for t in numba.prange(n_chunks):
+        _bm_pass_gradient(X, F, G, y, penalty, inv_scale, total, A, const, t * chunk,
+                          min(n, (t + 1) * chunk), grads, partial2[t])
+    return _bm_finish(grads, partial2.sum(axis=0))
+
+
+# Rows from which the parallel driver pays (measured on 2 cores).
+_BM_PARALLEL_MIN_ROWS = 20_000
+
+
+def bm_gradient_numba(costs, scale):
+    """The same function as :func:`bm_gradient_reference`, one compiled pass."""
+    X = np.ascontiguousarray(costs[0].X, dtype=np.float64)
+    if any(c.X is not costs[0].X for c in costs):
+        return bm_gradient_reference(costs, scale)
+    terms = [c.terms() for c in costs]
+    G = np.ascontiguousarray(np.stack([t[0] for t in terms]), dtype=np.float64)
+    M = np.ascontiguousarray(np.stack([t[1] for t in terms]), dtype=np.float64)
+    offsets = np.array([t[2] for t in terms], dtype=np.float64)
+    n_threads = numba.get_num_threads()
+    parallel = n_threads > 1 and X.shape[0] >= _BM_PARALLEL_MIN_ROWS
+
+    def value_and_gradient(F, y, penalty):
+        F = np.ascontiguousarray(F)
+        y = np.ascontiguousarray(y)
+        if parallel:
+            return _bm_value_and_gradient_parallel(
+                X, F, G, M, offsets, y, float(penalty), 1.0 / scale, n_threads)
+        return _bm_value_and_gradient_serial(X, F, G, M, offsets, y, float(penalty),
+                                             1.0 / scale)
+
+    return value_and_gradient
+
+
+BM_GRADIENT = Dispatch("bm_gradient", numpy=bm_gradient_reference,
+                       numba=bm_gradient_numba)
+
 
 # ---------------------------------------------------------------- Burer-Monteiro
 
 
-def _project_factor(U, trace, xp):
-    """Nearest point of ``{U >= 0, ||U||_F^2 = trace}`` (clip, then rescale)."""
-    U = xp.maximum(U, 0.0)
-    norm = math.sqrt(float((U * U).sum()))
-    if norm == 0.0:  # all mass clipped: restart from the flat factor
-        U = xp.ones_like(U)
-        norm = math.sqrt(float(U.size))
-    return U * (math.sqrt(trace) / norm)
+def _project_factors(F, traces, xp):
+    """Nearest point of ``{U_k >= 0, ||U_k||_F^2 = t_k}`` (clip, then rescale)."""
+    F = xp.maximum(F, 0.0)
+    norms2 = (F * F).sum(axis=(1, 2))
+    if not bool((norms2 > 0.0).all()):  # all mass clipped: the flat factor
+        for k in np.flatnonzero(to_cpu(norms2) == 0.0):
+            F[int(k)] = 1.0
+        norms2 = (F * F).sum(axis=(1, 2))
+    return F * (xp.asarray(traces) / norms2)[:, None, None] ** 0.5
 
 
-def _row_sums(factors):
-    return sum(U @ U.sum(axis=0) for U in factors)
+def _residual(F):
+    """``sum_k U_k U_k^T 1 - 1``."""
+    return sum(U @ s for U, s in zip(F, F.sum(axis=1))) - 1.0
 
 
-def burer_monteiro(costs, traces, *, rank, init=None, random_state=None, max_iter=200,
-                   inner_max_iter=300, tol=1e-5, penalty=10.0, xp=np, progress=None):
+def _feasibility(F, n):
+    residual = _residual(F)
+    return math.sqrt(float(residual @ residual) / n)
+
+
+def burer_monteiro(costs, traces, *, rank, init=None, init_dual=None,
+                   random_state=None, max_iter=200, inner_max_iter=100, tol=1e-5,
+                   inner_tol=None, penalty=10.0, backend="numpy", xp=np,
+                   progress=None):
     """Solve the membership SDP over nonnegative low-rank factors.
 
     ``B_k = U_k U_k^T``, ``U_k >= 0`` with ``rank`` columns and
     ``||U_k||_F^2 = t_k`` (so ``tr B_k = t_k``); the row sums
     ``sum_k B_k 1 = 1`` enter an augmented Lagrangian with multiplier ``y``
     and penalty ``beta``. Each subproblem is solved by spectral projected
-    gradient (Barzilai-Borwein steps, backtracking along the projection arc);
-    then ``y += beta (c - 1)``. Stops when ``||c - 1|| / sqrt(n) < tol`` and the
+    gradient (Barzilai-Borwein steps, nonmonotone backtracking along the
+    projection arc) to a relative step of ``inner_tol``; then
+    ``y += beta (c - 1)``. Stops when ``||c - 1|| / sqrt(n) < tol`` and the
     objective has settled.
 
     Parameters
     ----------
     costs : list of GramCost or MahalanobisCost
-        Cost operators (``matmul`` only).
+        Cost operators.
     traces : list of float
         ``t_k``.
     rank : int
         Columns of each factor.
     init : list of arrays of shape (n, rank), default=None
         Starting factors; ``None`` draws nonnegative random ones.
+    init_dual : array of shape (n,), default=None
+        Starting multiplier, in the costs' units (``SDPResult.dual`` of a
+        previous solve with similar costs); ``None`` starts from zero.
     random_state : RandomState, default=None
         For the random start.
     max_iter : int
@@ -350,8 +554,13 @@ def burer_monteiro(costs, traces, *, rank, init=None, random_state=None, max_ite
         Gradient steps per subproblem.
     tol : float
         Feasibility and relative-progress tolerance.
+    inner_tol : float, default=None
+        Relative step length at which a subproblem stops; ``None`` is
+        ``tol / 10``.
     penalty : float
         ``beta`` on the scaled problem.
+    backend : str
+        Picks the gradient (compiled kernel or reference).
     xp : module
         numpy or cupy.
     progress : callable, default=None
@@ -360,70 +569,62 @@ def burer_monteiro(costs, traces, *, rank, init=None, random_state=None, max_ite
     Returns
     -------
     result : SDPResult
-        With ``factors`` set and ``blocks`` None.
+        With ``factors`` and ``dual`` set and ``blocks`` None.
     """
-    m = len(costs)
     n = costs[0].X.shape[0]
     scale = max(c.scale for c in costs)
+    traces = np.asarray(traces, dtype=np.float64)
     if init is None:
         rng = np.random.RandomState(0) if random_state is None else random_state
-        init = [xp.asarray(rng.uniform(size=(n, rank))) for _ in range(m)]
-    factors = [_project_factor(xp.asarray(U, dtype=np.float64), t, xp)
-               for U, t in zip(init, traces)]
-    y = xp.zeros(n)
-    ones = xp.ones(n)
-
-    def value_and_gradient(Us):
-        CUs = [c.matmul(U) / scale for c, U in zip(costs, Us)]
-        residual = _row_sums(Us) - ones
-        v = y + penalty * residual
-        value = (sum(float((U * CU).sum()) for U, CU in zip(Us, CUs))
-                 + float(y @ residual) + 0.5 * penalty * float(residual @ residual))
-        grads = [2.0 * CU + v[:, None] * U.sum(axis=0)[None, :]
-                 + (v @ U)[None, :] for U, CU in zip(Us, CUs)]
-        return value, grads
-
-    def project(Us):
-        return [_project_factor(U, t, xp) for U, t in zip(Us, traces)]
+        init = [rng.uniform(size=(n, rank)) for _ in costs]
+    F = _project_factors(xp.stack([xp.asarray(U, dtype=np.float64) for U in init]),
+                         traces, xp)
+    y = xp.zeros(n) if init_dual is None else xp.asarray(init_dual) / scale
+    value_and_gradient = BM_GRADIENT(backend, costs, scale)
+    feasibility = _feasibility(F, n)
 
     step = 1.0 / n
     previous_objective = None
     converged = False
-    feasibility = np.inf
     inner_total = 0
+    n_outer = 0
     for _ in range(max_iter):
-        value, grads = value_and_gradient(factors)
+        n_outer += 1
+        if inner_tol is None:
+            tol_j = 0.1 * tol
+        elif callable(inner_tol):
+            tol_j = inner_tol(tol, feasibility)
+        else:
+            tol_j = inner_tol
+        value, grads = value_and_gradient(F, y, penalty)
         history = [value]
         for _ in range(inner_max_iter):
             inner_total += 1
             reference = max(history[-10:])
             # A step may move the factors by at most half their norm: a longer
             # one jumps to spiky corners of the orthant that trap the descent.
-            g_norm = math.sqrt(sum(float((G * G).sum()) for G in grads))
-            x_norm = math.sqrt(sum(float((U * U).sum()) for U in factors))
+            g_norm = math.sqrt(float((grads * grads).sum()))
+            x_norm = math.sqrt(float((F * F).sum()))
             lam = min(step, 0.5 * x_norm / max(g_norm, 1e-300))
             while True:
-                trial = project([U - lam * G for U, G in zip(factors, grads)])
-                trial_value, trial_grads = value_and_gradient(trial)
-                decrease = sum(float((G * (T - U)).sum())
-                               for G, T, U in zip(grads, trial, factors))
+                trial = _project_factors(F - lam * grads, traces, xp)
+                trial_value, trial_grads = value_and_gradient(trial, y, penalty)
+                s = trial - F
+                decrease = float((grads * s).sum())
                 if trial_value <= reference + 1e-4 * decrease or lam < 1e-14:
                     break
                 lam *= 0.5
-            s = [T - U for T, U in zip(trial, factors)]
-            s_norm2 = sum(float((d * d).sum()) for d in s)
-            sy = sum(float((d * (G1 - G0)).sum())
-                     for d, G1, G0 in zip(s, trial_grads, grads))
-            factors, grads, value = trial, trial_grads, trial_value
+            s_norm2 = float((s * s).sum())
+            sy = float((s * (trial_grads - grads)).sum())
+            F, grads, value = trial, trial_grads, trial_value
             history.append(value)
             # Barzilai-Borwein step for the next iteration.
             step = min(max(s_norm2 / sy, 1e-10), 1e10) if sy > 0 else 10 * lam
-            x_norm2 = sum(float((U * U).sum()) for U in factors)
-            if s_norm2 <= (0.1 * tol) ** 2 * x_norm2:
+            if s_norm2 <= tol_j ** 2 * float((F * F).sum()):
                 break
-        residual = _row_sums(factors) - ones
+        residual = _residual(F)
         feasibility = math.sqrt(float(residual @ residual) / n)
-        objective = sum(float((U * c.matmul(U)).sum()) for c, U in zip(costs, factors))
+        objective = sum(float((U * c.matmul(U)).sum()) for c, U in zip(costs, F))
         if progress is not None:
             progress(feasibility)
         # The cost scale floors the relative test: an objective of 0 (one
@@ -436,4 +637,5 @@ def burer_monteiro(costs, traces, *, rank, init=None, random_state=None, max_ite
         previous_objective = objective
         y = y + penalty * residual
     return SDPResult(blocks=None, objective=objective, n_iter=inner_total,
-                     converged=converged, primal_residual=feasibility, factors=factors)
+                     converged=converged, primal_residual=feasibility,
+                     factors=list(F), dual=y * scale, n_outer=n_outer)

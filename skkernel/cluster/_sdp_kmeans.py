@@ -38,8 +38,13 @@ def check_n_clusters(n_clusters, n_samples):
 
 
 def solve_membership_sdp(costs, traces, *, solver, rank, init_blocks, init_factors,
-                         max_iter, tol, backend, xp, random_state, verbose, name):
-    """Run the chosen solver with a progress bar; warn if it stopped early."""
+                         max_iter, tol, backend, xp, random_state, verbose, name,
+                         init_dual=None, warn=True):
+    """Run the chosen solver with a progress bar; warn if it stopped early.
+
+    ``init_dual`` warm-starts Burer-Monteiro's multiplier (the ``dual`` of a
+    previous result on similar costs).
+    """
     n = costs[0].X.shape[0]
     # Threaded LAPACK on n x n blocks this small, and BLAS on the skinny
     # products of Burer-Monteiro, lose to one thread: eigh at n = 600 took
@@ -47,8 +52,9 @@ def solve_membership_sdp(costs, traces, *, solver, rank, init_blocks, init_facto
     one_thread = xp is np and (solver == "bm" or n <= 1000)
     with small_factorization() if one_thread else nullcontext():
         result = _run_solver(costs, traces, solver, rank, init_blocks, init_factors,
-                             max_iter, tol, backend, xp, random_state, verbose, name)
-    if not result.converged:
+                             init_dual, max_iter, tol, backend, xp, random_state,
+                             verbose, name)
+    if warn and not result.converged:
         warnings.warn(
             f"{name}: solver={solver!r} stopped after {result.n_iter} iterations "
             f"with residual {result.primal_residual:.2e} > tol={tol}; increase "
@@ -59,8 +65,8 @@ def solve_membership_sdp(costs, traces, *, solver, rank, init_blocks, init_facto
     return result
 
 
-def _run_solver(costs, traces, solver, rank, init_blocks, init_factors, max_iter, tol,
-                backend, xp, random_state, verbose, name):
+def _run_solver(costs, traces, solver, rank, init_blocks, init_factors, init_dual,
+                max_iter, tol, backend, xp, random_state, verbose, name):
     if solver == "admm":
         cap = 5000 if max_iter is None else max_iter
         with progress_bar(cap, f"{name} ADMM", verbose) as bar:
@@ -79,8 +85,9 @@ def _run_solver(costs, traces, solver, rank, init_blocks, init_factors, max_iter
                 bar.update()
 
             result = burer_monteiro(costs, traces, rank=rank, init=init_factors,
-                                    random_state=random_state, max_iter=cap, tol=tol,
-                                    xp=xp, progress=progress)
+                                    init_dual=init_dual, random_state=random_state,
+                                    max_iter=cap, tol=tol, backend=backend, xp=xp,
+                                    progress=progress)
     return result
 
 
@@ -150,9 +157,11 @@ class SDPKMeans(ClusterMixin, SkkernelEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the Burer-Monteiro start and the k-means of the rounding.
     backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
-        ``"numba"`` projects the rows onto the simplex with a compiled
-        kernel; ``"cupy"`` runs the solvers' products and eigendecompositions
-        on the GPU; ``"numpy"`` is the reference.
+        ``"numba"`` compiles ADMM's projection of the rows onto the simplex
+        and Burer-Monteiro's gradient (one pass over the rows instead of a
+        dozen numpy calls: 2-5 times faster at n = 600-10,000); ``"cupy"``
+        runs the solvers' products and eigendecompositions on the GPU;
+        ``"numpy"`` is the reference.
     n_jobs : int, default=None
         Numba threads during the fit.
     verbose : int, default=0
