@@ -175,21 +175,54 @@ def _normalize_rows_inplace(X):
 
 
 @jit(parallel=True)
-def _standardize_inplace(X):
+def _column_sums(X, n_chunks):
+    """Per-chunk column sums of X, streaming the rows (X is C-ordered, so a
+    column walk would stride a whole row per element)."""
     n, d = X.shape
-    for c in prange(d):
-        mean = 0.0
-        for i in range(n):
-            mean += X[i, c]
-        mean /= n
-        var = 0.0
-        for i in range(n):
-            X[i, c] -= mean
-            var += X[i, c] * X[i, c]
-        std = np.sqrt(var / n)
-        if std > 0.0:
-            for i in range(n):
-                X[i, c] /= std
+    step = (n + n_chunks - 1) // n_chunks
+    partial = np.zeros((n_chunks, d))
+    for c in prange(n_chunks):
+        acc = np.zeros(d)
+        for i in range(c * step, min(n, (c + 1) * step)):
+            for j in range(d):
+                acc[j] += X[i, j]
+        partial[c] = acc
+    return partial
+
+
+@jit(parallel=True)
+def _column_squared_deviations(X, mean, n_chunks):
+    """Per-chunk column sums of (X - mean)^2, streaming the rows."""
+    n, d = X.shape
+    step = (n + n_chunks - 1) // n_chunks
+    partial = np.zeros((n_chunks, d))
+    for c in prange(n_chunks):
+        acc = np.zeros(d)
+        for i in range(c * step, min(n, (c + 1) * step)):
+            for j in range(d):
+                diff = X[i, j] - mean[j]
+                acc[j] += diff * diff
+        partial[c] = acc
+    return partial
+
+
+@jit(parallel=True)
+def _center_scale_rows(X, mean, scale):
+    n, d = X.shape
+    for i in prange(n):
+        for j in range(d):
+            X[i, j] = (X[i, j] - mean[j]) * scale[j]
+
+
+def _standardize_inplace(X):
+    """Columns to mean 0 and (population) standard deviation 1, in place;
+    constant columns are only centred. Three streaming passes over the rows."""
+    n = X.shape[0]
+    n_chunks = max(1, min(64, n // 1024))
+    mean = _column_sums(X, n_chunks).sum(axis=0) / n
+    std = np.sqrt(_column_squared_deviations(X, mean, n_chunks).sum(axis=0) / n)
+    scale = np.where(std > 0.0, 1.0 / np.where(std > 0.0, std, 1.0), 1.0)
+    _center_scale_rows(X, mean, scale)
 
 
 def _initial_block(spec, col_start, col_stop, buffer):
