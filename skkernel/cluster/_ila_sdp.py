@@ -167,8 +167,8 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
         Outer iterations (covariance step + LA-SDP) of each run.
     tol : float, default=1e-4
         Stop when two successive solves round to the same partition, or when
-        the objective changed by less than ``tol`` relative. (Waiting for
-        both cost one to three extra solves after the labels had settled.)
+        the objective changed by less than ``tol`` relative (waiting for
+        both cost one to three extra solves after the labels had settled).
     solver_max_iter : int, default=None
         Iteration cap of each SDP solve (``None``: the solver's default).
     solver_tol : float, default=1e-5
