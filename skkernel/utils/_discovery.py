@@ -28,7 +28,9 @@ def _public_modules():
         parts = info.name.split(".")
         if any(p.startswith("_") or p == "tests" for p in parts[1:]):
             continue
-        if parts[1] in ("neural",) and importlib.util.find_spec("torch") is None:
+        # Subpackages that train through torch are listed only where it is.
+        torch_missing = importlib.util.find_spec("torch") is None
+        if parts[1] in ("neural", "causal") and torch_missing:
             continue
         yield importlib.import_module(info.name)
 
