@@ -694,6 +694,14 @@ _COMMON_ATTRIBUTES = """\
         Names of features seen during fit, when X has string column names.
 """
 
+_REFERENCES = """\
+    References
+    ----------
+    .. [1] Tietz, M., Fan, T. J., Nouri, D., Bossan, B. and skorch
+       developers. skorch: a scikit-learn compatible neural network library
+       that wraps PyTorch. https://skorch.readthedocs.io, 2017.
+"""
+
 _NOTES = """\
     The design follows skorch (Tietz et al.) and fixes what its issue
     tracker asks for: ``sample_weight`` is a fit argument that is split with
@@ -704,6 +712,12 @@ _NOTES = """\
     split unless asked. The loop indexes tensors per batch instead of using a
     ``DataLoader``.
 """
+
+
+def _log_softmax(logits):
+    """Row-wise log-softmax in float64 (shifted by the row maximum)."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 class NeuralNetClassifier(ClassifierMixin, NeuralNet):
@@ -782,11 +796,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNet):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_`` (float64).
         """
-        logits = self._raw_predict(X)
-        logits -= logits.max(axis=1, keepdims=True)
-        proba = np.exp(logits)
-        proba /= proba.sum(axis=1, keepdims=True)
-        return like_input(proba, X)
+        return like_input(np.exp(_log_softmax(self._raw_predict(X))), X)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -801,10 +811,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNet):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities in the order of ``classes_``.
         """
-        logits = self._raw_predict(X)
-        logits -= logits.max(axis=1, keepdims=True)
-        logits -= np.log(np.exp(logits).sum(axis=1, keepdims=True))
-        return like_input(logits, X)
+        return like_input(_log_softmax(self._raw_predict(X)), X)
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -848,12 +855,7 @@ NeuralNetClassifier.__doc__ = f"""A PyTorch module as a scikit-learn classifier.
     Notes
     -----
 {_NOTES}
-    References
-    ----------
-    .. [1] Tietz, M., Fan, T. J., Nouri, D., Bossan, B. and skorch
-       developers. skorch: a scikit-learn compatible neural network library
-       that wraps PyTorch. https://skorch.readthedocs.io, 2017.
-
+{_REFERENCES}
     Examples
     --------
     >>> from sklearn.datasets import make_classification
@@ -972,12 +974,7 @@ NeuralNetRegressor.__doc__ = f"""A PyTorch module as a scikit-learn regressor.
     Notes
     -----
 {_NOTES}
-    References
-    ----------
-    .. [1] Tietz, M., Fan, T. J., Nouri, D., Bossan, B. and skorch
-       developers. skorch: a scikit-learn compatible neural network library
-       that wraps PyTorch. https://skorch.readthedocs.io, 2017.
-
+{_REFERENCES}
     Examples
     --------
     >>> from sklearn.datasets import make_regression
