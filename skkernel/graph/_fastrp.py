@@ -51,6 +51,7 @@ class FastRPSpec:
     node_scale: object
     inv_degree: object
     node_features: np.ndarray | None
+    dtype: type = np.float64
 
 
 def _is_networkx_graph(X):
@@ -161,6 +162,13 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, SkkernelEstimato
         passed to ``fit(..., node_features=F)`` (GDS ``propertyRatio``): the
         last ``floor(d * property_ratio)`` columns start as ``F W`` for a
         sparse random ``W`` and are propagated with the rest.
+    dtype : {"float64", "float32"}, default="float64"
+        Precision of the propagated matrices and of ``embedding_``.
+        ``"float32"`` (what Neo4j GDS computes in) halves the memory the
+        sparse products gather, and lets a block hold twice the columns in
+        the same memory; each sparse product still accumulates a row in
+        float64 before rounding it. See the tests for the agreement with
+        the float64 embedding.
     random_state : int, RandomState instance or None, default=None
         Seeds the random projection. An int gives the same embedding on
         every backend.
@@ -244,6 +252,7 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, SkkernelEstimato
         "standardize": [Options("auto"), "boolean"],
         "variant": [Options("paper", "gds")],
         "property_ratio": [Interval(Real, 0, 1, closed="left")],
+        "dtype": [Options("float64", "float32")],
         **COMMON_CONSTRAINTS,
     }
     _supports_device_input = True
@@ -261,6 +270,7 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, SkkernelEstimato
         standardize="auto",
         variant="paper",
         property_ratio=0.0,
+        dtype="float64",
         random_state=None,
         backend="auto",
         n_jobs=None,
@@ -272,6 +282,7 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, SkkernelEstimato
         self.self_influence = self_influence
         self.sparsity = sparsity
         self.normalize_rows = normalize_rows
+        self.dtype = dtype
         self.standardize = standardize
         self.variant = variant
         self.property_ratio = property_ratio
@@ -384,7 +395,7 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, SkkernelEstimato
             with progress_bar(steps, "FastRP", self.verbose) as bar:
                 embedding, block_width = PROPAGATE(
                     ctx.backend, A, spec,
-                    _block_width(spec.n_nodes, spec.n_components), bar,
+                    _block_width(spec.n_nodes, spec.n_components, spec.dtype), bar,
                 )
             self.embedding_ = np.asarray(to_cpu(embedding))
             self.sparsity_ = spec.sparsity
@@ -442,10 +453,11 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, SkkernelEstimato
             node_scale=node_scale,
             inv_degree=inv_degree,
             node_features=features,
+            dtype=np.dtype(self.dtype).type,
         )
 
 
-def _block_width(n_nodes, n_components):
+def _block_width(n_nodes, n_components, dtype=np.float64):
     """Columns propagated together by the numba backend.
 
     Two ``n_nodes x width`` buffers live beside the output: they are kept
@@ -453,8 +465,11 @@ def _block_width(n_nodes, n_components):
     plus output) and under the ``working_memory`` budget. Blocks narrower
     than 32 columns lose more to re-reading the graph than they save.
     """
-    budget = get_config()["working_memory"] * 2**20 // (2 * 8 * n_nodes)
-    half_output = max(32, -(-n_components // 4))
+    itemsize = np.dtype(dtype).itemsize
+    budget = get_config()["working_memory"] * 2**20 // (2 * itemsize * n_nodes)
+    # half the output's bytes: a quarter of its columns in float64, half of
+    # them in float32 (buffers and output share the dtype)
+    half_output = max(32, -(-n_components * 8 // (4 * itemsize)))
     return int(max(1, min(n_components, half_output, budget)))
 
 

@@ -59,12 +59,14 @@ def fastrp_reference(S, spec, xp=np):
     -------
     embedding : array (n_nodes, n_components)
     """
-    inv_degree = xp.asarray(spec.inv_degree)[:, None]
+    dtype = spec.dtype
+    inv_degree = xp.asarray(spec.inv_degree, dtype=dtype)[:, None]
+    S = S.astype(dtype)
 
     def P(X):
         return inv_degree * (S @ X)
 
-    N = initial_vectors(spec, xp=xp)
+    N = initial_vectors(spec, xp=xp).astype(dtype)
     if spec.variant == "gds":
         out = spec.self_influence * row_normalize(N, xp)
         for weight in spec.iteration_weights:
@@ -251,14 +253,16 @@ def _terms(spec, S, start, stop):
     consume it before advancing.
     """
     n, width = spec.n_nodes, stop - start
-    a, b = np.empty((n, width)), np.empty((n, width))
+    a, b = np.empty((n, width), spec.dtype), np.empty((n, width), spec.dtype)
     a_nonzero, b_nonzero = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+    # the graph's weights in the buffers' precision (one copy per block)
+    data = S.data.astype(spec.dtype, copy=False)
+    inv_degree = np.asarray(spec.inv_degree, dtype=spec.dtype)
     _initial_block(spec, start, stop, a)
     _flag_nonzero_rows(a, a_nonzero)
     yield 0, a
     for hop in range(1, len(spec.iteration_weights) + 1):
-        _spmm(S.indptr, S.indices, S.data, spec.inv_degree, a, a_nonzero, b,
-              b_nonzero)
+        _spmm(S.indptr, S.indices, data, inv_degree, a, a_nonzero, b, b_nonzero)
         a, b = b, a
         a_nonzero, b_nonzero = b_nonzero, a_nonzero
         if spec.variant == "gds":
@@ -287,7 +291,7 @@ def fastrp_numba(S, spec, block_width, progress=None):
     normalize = spec.normalize_rows or spec.variant == "gds"
     weights = (spec.self_influence, *spec.iteration_weights)
     sq_norms = np.zeros((len(weights), n))
-    out = np.zeros((n, d))
+    out = np.zeros((n, d), spec.dtype)
     norms_first = normalize and len(blocks) > 1
     if progress is not None:
         progress.total = (1 + norms_first) * len(blocks) * len(spec.iteration_weights)

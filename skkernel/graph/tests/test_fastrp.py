@@ -363,3 +363,22 @@ def test_node_classification_score_refuses_bad_parameters(kwargs):
     with pytest.raises(ValueError, match=rf"The '{name}' parameter of "
                                          "node_classification_score must be"):
         node_classification_score(Y + 0.1, Y, **args)
+
+
+@pytest.mark.parametrize("variant", ["paper", "gds"])
+def test_float32_matches_float64_and_widens_blocks(variant):
+    from skkernel.datasets import make_random_graph
+    from skkernel.graph._fastrp import _block_width
+
+    A = make_random_graph(2000, 20000, random_state=3)
+    ref = FastRP(48, variant=variant, backend="numpy", random_state=1).fit_transform(A)
+    for backend in ("numpy", "numba"):
+        est = FastRP(48, variant=variant, dtype="float32", backend=backend,
+                     random_state=1)
+        emb = est.fit_transform(A)
+        assert emb.dtype == np.float32 and est.embedding_.dtype == np.float32
+        np.testing.assert_allclose(emb, ref, rtol=0, atol=1e-5 * np.abs(ref).max())
+    # the same bytes hold twice the columns
+    assert _block_width(10**6, 512, np.float32) == 2 * _block_width(10**6, 512)
+    with pytest.raises(ValueError, match="'dtype' parameter of FastRP"):
+        FastRP(dtype="float16").fit(A)
