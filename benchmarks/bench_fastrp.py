@@ -49,8 +49,9 @@ def fastrp_scipy(A, n_components, iteration_weights, normalization_strength,
     projection.components_ = projection.components_ @ sp.diags(
         degree**normalization_strength
     )
-    U = projection.transform(P)
+    U = projection.transform(P)  # the first hop: sparse x very sparse
     hops = [U]
+    U = U.toarray() if sp.issparse(U) else U  # later hops are dense (lean)
     for _ in range(len(iteration_weights) - 1):
         U = P @ U
         hops.append(U)

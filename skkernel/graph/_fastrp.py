@@ -460,13 +460,19 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, SkkernelEstimato
 def _block_width(n_nodes, n_components, dtype=np.float64):
     """Columns propagated together by the numba backend.
 
-    Two ``n_nodes x width`` buffers live beside the output: they are kept
-    under half the output's size (so peak memory stays within 1.5x of graph
-    plus output) and under the ``working_memory`` budget. Blocks narrower
-    than 32 columns lose more to re-reading the graph than they save.
+    Two ``n_nodes x width`` buffers live beside the output. When two
+    full-width buffers fit in the ``working_memory`` budget, all columns go
+    together: with normalised rows, several blocks cost every sparse product
+    twice (a pass for the row norms, then the accumulation), so one block is
+    the fast path. Otherwise the buffers are kept under half the output's
+    size (peak memory within 1.5x of graph plus output) and under the budget;
+    blocks narrower than 32 columns lose more to re-reading the graph than
+    they save.
     """
     itemsize = np.dtype(dtype).itemsize
     budget = get_config()["working_memory"] * 2**20 // (2 * itemsize * n_nodes)
+    if budget >= n_components:
+        return int(n_components)
     # half the output's bytes: a quarter of its columns in float64, half of
     # them in float32 (buffers and output share the dtype)
     half_output = max(32, -(-n_components * 8 // (4 * itemsize)))
