@@ -254,6 +254,74 @@ def _block_correlations(D, G):
     return rowwise(D, G), rowwise(rankdata(D, axis=1), rankdata(G, axis=1))
 
 
+# ------------------------------------------------ issue 15: the paper's protocol
+
+PROTOCOL_HEAT_GRID = [{"n_neighbors": k, "t": t} for k in (5, 10, 20)
+                      for t in (10.0, 50.0, 100.0)]
+PROTOCOL_ISOMAP_GRID = [{"n_neighbors": k} for k in (5, 10, 50)]
+SELECT_SEEDS, REPORT_SEEDS = (42, 43, 44, 45, 46), (47, 48, 49, 50, 51)
+
+
+def _protocol_data(name, seed):
+    kind, noise, dim = name
+    if kind == "swiss_roll":
+        X, unrolled, _ = make_stretched_swiss_roll(2000, noise=noise, n_features=dim,
+                                                   random_state=seed)
+        return X, swiss_roll_geodesic_distances(unrolled)
+    X, X_clean, _ = make_dla_tree(5, 500, n_features=dim, noise=noise,
+                                  random_state=seed)
+    return X, tree_geodesic_distances(X_clean)
+
+
+def _protocol_score(method, params, X, G):
+    """Row-wise (Pearson, Spearman) of the method's distances against G."""
+    from sklearn.manifold import Isomap
+
+    if method == "isomap":
+        D = Isomap(n_components=2, **params).fit(X).dist_matrix_
+    else:
+        D = HeatGeodesicEmbedding(random_state=0, **params).fit(X).dissimilarity_
+    if not np.all(np.isfinite(D)):  # a disconnected kNN graph
+        return float("nan"), float("nan")
+    return distance_correlations(D, G)
+
+
+def protocol_cases():
+    """Hyperparameters chosen on seeds 42-46, scores reported on seeds 47-51.
+
+    Competitors installed here: Isomap / shortest paths (k = 5, 10, 50). PHATE,
+    UMAP and t-SNE distances are not part of this run (PHATE and UMAP are not
+    installed in this environment; t-SNE does not preserve distances).
+    """
+    datasets = [("swiss_roll", noise, dim) for noise in (0.1, 0.5, 1.0)
+                for dim in (3, 10, 50)]
+    datasets += [("dla_tree", 1.0, dim) for dim in (10, 30)]
+    for name in datasets:
+        select = {}
+        for method, grid in (("heat", PROTOCOL_HEAT_GRID),
+                             ("isomap", PROTOCOL_ISOMAP_GRID)):
+            scores = []
+            for params in grid:
+                values = [_protocol_score(method, params, *_protocol_data(name, s))[1]
+                          for s in SELECT_SEEDS]
+                scores.append((np.nanmean(values), params))
+            select[method] = max(scores, key=lambda item: item[0])
+        report = {}
+        for label, method, params in (
+            ("heat_selected", "heat", select["heat"][1]),
+            ("heat_defaults", "heat", {}),
+            ("isomap_selected", "isomap", select["isomap"][1]),
+        ):
+            values = np.array([_protocol_score(method, params, *_protocol_data(name, s))
+                               for s in REPORT_SEEDS])
+            report[label] = {"params": params,
+                             "pearson": round(float(np.nanmean(values[:, 0])), 4),
+                             "spearman": round(float(np.nanmean(values[:, 1])), 4),
+                             "spearman_sd": round(float(np.nanstd(values[:, 1])), 4)}
+        emit({"case": "protocol", "dataset": name[0], "noise": name[1], "dim": name[2],
+              **report, **machine()})
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
@@ -272,6 +340,8 @@ def main():
         speed_case(python, args.quick)
     if "quality" in cases:
         quality_cases(python, args.quick)
+    if "protocol" in cases:
+        protocol_cases()
     if "landmarks" in cases:
         sizes = args.landmark_n or ("4000" if args.quick else "20000")
         for n in sorted(int(v) for v in sizes.split(",")):
