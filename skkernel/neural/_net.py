@@ -143,6 +143,11 @@ class NeuralNet(SkkernelEstimator, metaclass=ABCMeta):
         self.random_state = random_state
         self.verbose = verbose
 
+    @property
+    def _device(self):
+        """``device_`` as a torch.device (set at the start of every fit)."""
+        return import_torch().device(self.device_)
+
     @abstractmethod
     def _default_criterion(self, torch):
         """The loss class used when ``criterion`` is None."""
@@ -252,12 +257,9 @@ class NeuralNet(SkkernelEstimator, metaclass=ABCMeta):
             xb = self._as_tensor(torch, X) if sp.issparse(X) else X
             return xb, data.y, data.w, (float(data.n) if data.w_host is None
                                         else float(data.w_host.sum()))
-        if sp.issparse(data.X):
-            xb = self._as_tensor(torch, data.X[rows])
-            index = torch.as_tensor(rows, device=self._device)
-        else:
-            index = torch.as_tensor(rows, device=self._device)
-            xb = data.X.index_select(0, index)
+        index = torch.as_tensor(rows, device=self._device)
+        xb = (self._as_tensor(torch, data.X[rows]) if sp.issparse(data.X)
+              else data.X.index_select(0, index))
         yb = data.y.index_select(0, index)
         if data.w is None:
             return xb, yb, None, float(len(rows))
@@ -416,8 +418,7 @@ class NeuralNet(SkkernelEstimator, metaclass=ABCMeta):
     def _fit(self, ctx, *, partial, classes=None):
         torch = import_torch()
         name = type(self).__name__
-        self._device = resolve_device(self.device, name)
-        self.device_ = str(self._device)
+        self.device_ = str(resolve_device(self.device, name))
         if partial:
             continuing = not ctx.first_call
         else:
@@ -492,7 +493,6 @@ class NeuralNet(SkkernelEstimator, metaclass=ABCMeta):
         self.module_.eval()
         self.n_iter_ = len(self.history_) - first_epoch
         self.loss_ = self.history_[-1]["train_loss"]
-        del self._device
 
     # ------------------------------------------------------------ public API
 
@@ -528,29 +528,20 @@ class NeuralNet(SkkernelEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         torch = import_torch()
         Xv = self._validate_predict_data(X)
-        during_fit = "_device" in self.__dict__  # an EpochScoring callback
-        if not during_fit:
-            self._device = torch.device(self.device_)
-        try:
-            self.module_.eval()
-            outputs = []
-            with torch.no_grad(), torch_threads(torch, self.n_jobs):
-                for start in range(0, Xv.shape[0], _PREDICT_CHUNK):
-                    xb = self._as_tensor(torch, Xv[start:start + _PREDICT_CHUNK])
-                    out = self._reshape_output(self.module_(xb))
-                    outputs.append(out.detach().to(dtype=torch.float64).cpu().numpy())
-        finally:
-            if not during_fit:
-                del self._device
-            else:
-                self.module_.train()
+        # Also called by EpochScoring during a fit: the next epoch sets train().
+        self.module_.eval()
+        outputs = []
+        with torch.no_grad(), torch_threads(torch, self.n_jobs):
+            for start in range(0, Xv.shape[0], _PREDICT_CHUNK):
+                xb = self._as_tensor(torch, Xv[start:start + _PREDICT_CHUNK])
+                out = self._reshape_output(self.module_(xb))
+                outputs.append(out.detach().to(dtype=torch.float64).cpu().numpy())
         return np.concatenate(outputs, axis=0)
 
     # ------------------------------------------------------------ persistence
 
     def __getstate__(self):
         state = dict(super().__getstate__())
-        state.pop("_device", None)
         held = {k: state.pop(k) for k in _TORCH_ATTRIBUTES if k in state}
         if held:
             torch = import_torch()
