@@ -81,7 +81,7 @@ def least_squares_case(n, d, repeat):
            lambda: scipy.linalg.cho_solve(scipy.linalg.cho_factor(A.T @ A), A.T @ b))
     SketchedLinearRegression(solver="sap", fit_intercept=False,
                              random_state=0).fit(A[:2000], b[:2000])  # numba warm-up
-    for solver in ("sap", "iterative_sketching", "fossils", "sketch_and_solve"):
+    for solver in ("auto", "sap", "iterative_sketching", "fossils", "sketch_and_solve"):
         models = []
 
         def fit(solver=solver, models=models):
@@ -95,6 +95,90 @@ def least_squares_case(n, d, repeat):
         results[solver]["sketch_size"] = models[-1].sketch_size_
     return {"case": "least_squares", "n": n, "d": d, "cond": 1e6,
             "relative_residual": 1e-3, "methods": results}
+
+
+_FIRST_CALL_SCRIPT = r"""
+import json, sys, time
+import numpy as np
+sys.path.insert(0, {bench_dir!r})
+from bench_sketched_regression import ill_conditioned
+n, d, seed, method = {n}, {d}, {seed}, {method!r}
+A, b = ill_conditioned(n, d, 1e6, 1e-3, seed)
+A = A + 1.0  # a nonzero mean, so the default fit_intercept=True has work to do
+out = {{"method": method}}
+if method == "gelsd":
+    import scipy.linalg
+    start = time.perf_counter()
+    Ac = A - A.mean(axis=0)
+    coef = scipy.linalg.lstsq(Ac, b - b.mean(), lapack_driver="gelsd")[0]
+    out["time_s"] = time.perf_counter() - start
+else:
+    from skkernel.linear_model import SketchedLinearRegression
+    start = time.perf_counter()
+    model = SketchedLinearRegression().fit(A, b)  # defaults, first fit
+    out["time_s"] = time.perf_counter() - start
+    coef = model.coef_
+    out.update(solver=model.solver_, n_iter=model.n_iter_)
+    # Phases, timed on a second (warm) run of the same steps.
+    from skkernel.linear_model._sketched_solvers import gram_cholesky_system, lsqr
+    start = time.perf_counter()
+    Ac, bc = A - A.mean(axis=0), b - b.mean()
+    out["phase_centre_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    system = gram_cholesky_system(Ac, 0.0, np)
+    out["phase_gram_cholesky_s"] = time.perf_counter() - start
+    if system is not None:
+        start = time.perf_counter()
+        lsqr(Ac, bc, 0.0, system, 1e-12, 500, np)
+        out["phase_lsqr_s"] = time.perf_counter() - start
+    # Floors: one syrk (the level-3 work of the Gram) and one read of A.
+    start = time.perf_counter()
+    Ac.T @ Ac
+    out["floor_syrk_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    Ac.sum()
+    out["floor_one_pass_s"] = time.perf_counter() - start
+np.save({coef_path!r}, coef)
+print(json.dumps(out))
+"""
+
+
+def first_call_case(n, d, seed):
+    """Each method's first call in a fresh process, default parameters.
+
+    ``python -c`` runs the data generation (not timed) and one timed call:
+    gelsd on the centred data (what ``LinearRegression`` solves), then
+    ``SketchedLinearRegression()`` with its defaults; forward error of ours
+    against gelsd's answer. Numba's cache is warm (the parent process fits
+    once before), as it is for a user after their first session.
+    """
+    import subprocess
+    import sys
+    import tempfile
+
+    from skkernel.linear_model import SketchedLinearRegression
+
+    A, b = ill_conditioned(2000, 50, 1e6, 1e-3, seed)
+    SketchedLinearRegression(solver="sap").fit(A, b)  # fill numba's cache
+    bench_dir = os.path.dirname(os.path.abspath(__file__))
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for method in ("gelsd", "skkernel"):
+            coef_path = os.path.join(tmp, method + ".npy")
+            code = _FIRST_CALL_SCRIPT.format(bench_dir=bench_dir, n=n, d=d, seed=seed,
+                                             method=method, coef_path=coef_path)
+            proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                  text=True, check=True)
+            results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
+            results[method]["coef"] = np.load(coef_path)
+    ref = results["gelsd"].pop("coef")
+    coef = results["skkernel"].pop("coef")
+    ours = results["skkernel"]
+    ours["forward_error"] = float(np.linalg.norm(coef - ref) / np.linalg.norm(ref))
+    ours["speedup_vs_gelsd"] = results["gelsd"]["time_s"] / ours["time_s"]
+    ours["time_over_syrk_floor"] = ours["time_s"] / ours["floor_syrk_s"]
+    return {"case": "first_call", "n": n, "d": d, "seed": seed, "cond": 1e6,
+            "load_avg": os.getloadavg()[0], "methods": results}
 
 
 def linf_ratio(A, b, x_star, x_sketch):
@@ -209,7 +293,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--only", default="least_squares,linf,l1")
+    parser.add_argument("--only", default="first_call,least_squares,linf,l1")
+    parser.add_argument("--seeds", default="101,102,103",
+                        help="seeds of the first_call case (not the tuned seed 0)")
     parser.add_argument("--sizes", default="100000x200,200000x500",
                         help="least-squares sizes, n x d, comma separated")
     parser.add_argument("--no-l1-peer", action="store_true",
@@ -229,6 +315,13 @@ def main():
                       "cpus": os.cpu_count(), "threads": args.threads,
                       "load_avg": os.getloadavg()}),
           flush=True)
+    if "first_call" in only:
+        sizes = [(20000, 100)] if args.quick else [
+            tuple(int(v) for v in size.split("x")) for size in args.sizes.split(",")
+        ]
+        for n, d in sizes:
+            for seed in (int(v) for v in args.seeds.split(",")):
+                print(json.dumps(first_call_case(n, d, seed)), flush=True)
     if "least_squares" in only:
         sizes = [(20000, 100)] if args.quick else [
             tuple(int(v) for v in size.split("x")) for size in args.sizes.split(",")

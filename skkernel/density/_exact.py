@@ -113,12 +113,35 @@ def kernel_log_sums_reference(X, Y, log_weight, kernel, bandwidth):
     return out
 
 
+def _tile_size(n_queries):
+    """Queries per thread task: 16, fewer when that leaves threads idle."""
+    import numba
+
+    return int(max(1, min(16, -(-n_queries // (2 * numba.get_num_threads())))))
+
+
 def _kernel_log_sums_numba(X, Y, log_weight, kernel, bandwidth):
-    Xt = np.ascontiguousarray(X.T)
+    keep = np.isfinite(log_weight)  # zero weights add nothing; no -inf in fastmath
+    X, log_weight = X[keep], log_weight[keep]
+    # Distances do not change under a shift; centring keeps |x|^2 and |y|^2
+    # (the product form's cancelling terms) small.
+    centre = X.mean(axis=0)
+    X = X - centre
+    Y = np.asarray(Y, dtype=np.float64) - centre
+    code = KERNEL_CODES[kernel]
+    zeros = np.zeros(1)
+    if kernel == "gaussian":
+        scale = 1.0 / (bandwidth * bandwidth)
+        bias = log_weight - 0.5 * scale * np.einsum("ij,ij->i", X, X)
+        offset = -0.5 * scale * np.einsum("ij,ij->i", Y, Y)
+        Y = Y * scale
+    else:
+        bias = offset = zeros
+    top, total = kn.kernel_log_sums_numba(
+        np.ascontiguousarray(Y), np.ascontiguousarray(X.T), bias, offset, log_weight,
+        np.exp(log_weight), code, float(bandwidth), 256, _tile_size(Y.shape[0]))
     with np.errstate(divide="ignore"):
-        weight = np.exp(log_weight)
-    return kn.kernel_log_sums_numba(np.ascontiguousarray(Y), Xt, log_weight, weight,
-                                    KERNEL_CODES[kernel], float(bandwidth), 512, 32)
+        return top + np.log(total)
 
 
 KERNEL_LOG_SUMS = Dispatch("exact kernel sums", numpy=kernel_log_sums_reference,

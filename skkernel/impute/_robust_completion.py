@@ -27,6 +27,8 @@ _AUTO_EXACT_MAX_RANK = 16
 _CLIP_FACTOR = 2.0
 #: The IRLS smoothing of the l1 loss as a fraction of the robust scale.
 _L1_SMOOTHING = 0.1
+#: Alternating ridge sweeps of the biases before the SVD start (fit_intercept).
+_BIAS_START_SWEEPS = 5
 #: Consistency constant of the median absolute residual for Gaussian noise.
 _MAD_TO_SD = 1.4826
 
@@ -102,9 +104,19 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
         Huber threshold in units of the robust scale (as in
         :class:`~sklearn.linear_model.HuberRegressor`).
     alpha : float, default=1e-6
-        Ridge penalty on both factors (> 0). The default only keeps every
-        regression well posed; noisy data need more (choose it, with the
-        rank, by cross-validation).
+        Ridge penalty on both factors (> 0), and on the row and column biases
+        when ``fit_intercept``. The default only keeps every regression well
+        posed; noisy data need more (choose it, with the rank, by
+        cross-validation).
+    fit_intercept : bool, default=False
+        Model ``X_ij ~ mu + b_i + c_j + u_i^T v_j``: a global intercept
+        ``mu`` (the mean of the observed entries, their median for the
+        robust losses; not penalised) and a bias per row and per column,
+        learned inside the same alternating sweeps (the column step solves
+        ``(v_j, c_j)`` against ``(u_i, 1)``, the row step ``(u_i, b_i)``
+        against ``(v_j, 1)``) and ridge-penalised by ``alpha``. Without it
+        the low-rank part also carries the mean, and the ridge shrinks
+        predictions towards 0 rather than towards the biases.
     solver : {"auto", "exact", "cg", "sketch"}, default="auto"
         ``"exact"``: Cholesky of every ``k x k`` normal matrix,
         ``O(|Omega| k^2)`` a sweep; ``"cg"``: preconditioned conjugate
@@ -158,6 +170,15 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
         Column factors ``V^T``.
     row_factors_ : ndarray of shape (n_samples, rank)
         Row factors ``U`` of the training rows.
+    intercept_ : float
+        The global intercept ``mu``; 0.0 when ``fit_intercept=False``.
+    row_biases_ : ndarray of shape (n_samples,)
+        Biases ``b_i`` of the training rows; zeros when
+        ``fit_intercept=False``. The completed training matrix is
+        ``intercept_ + row_biases_[:, None] + column_biases_ + row_factors_
+        @ components_``.
+    column_biases_ : ndarray of shape (n_features,)
+        Biases ``c_j`` of the columns; zeros when ``fit_intercept=False``.
     n_iter_ : int
         Number of sweeps run.
     reconstruction_err_ : ndarray of shape (`n_iter_`,)
@@ -204,8 +225,9 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
     * The robust losses (IRLS, as suggested by Ma and Fattahi's l1 analysis
       [3]_) and the inductive ``transform`` are beyond the paper.
 
-    A row or column without any observed entry gets a zero factor (its
-    entries are predicted as 0) and a warning.
+    A row or column without any observed entry gets a zero factor and bias
+    (its entries are predicted as ``intercept_``, 0 without
+    ``fit_intercept``) and a warning.
 
     References
     ----------
@@ -237,6 +259,7 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
         "loss": [Options("l2", "huber", "l1")],
         "epsilon": [Interval(Real, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
+        "fit_intercept": ["boolean"],
         "solver": [Options("auto", "exact", "cg", "sketch")],
         "solver_tol": [Interval(Real, 0, 1, closed="neither")],
         "init": [Options("svd", "random")],
@@ -247,16 +270,19 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
         "keep_observed": ["boolean"],
         **COMMON_CONSTRAINTS,
     }
-    _finite_fitted_attributes = ("components_", "row_factors_")
+    _finite_fitted_attributes = ("components_", "row_factors_", "intercept_",
+                                 "row_biases_", "column_biases_")
 
     def __init__(self, rank=None, *, loss="l2", epsilon=1.35, alpha=1e-6,
-                 solver="auto", solver_tol=1e-3, init="svd", max_iter=100, tol=1e-5,
+                 fit_intercept=False, solver="auto", solver_tol=1e-3, init="svd",
+                 max_iter=100, tol=1e-5,
                  missing_values=np.nan, observed="not_missing", keep_observed=True,
                  random_state=None, backend="auto", n_jobs=None, verbose=0):
         self.rank = rank
         self.loss = loss
         self.epsilon = epsilon
         self.alpha = alpha
+        self.fit_intercept = fit_intercept
         self.solver = solver
         self.solver_tol = solver_tol
         self.init = init
@@ -352,11 +378,12 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
         Returns
         -------
         X_completed : ndarray of shape (n_samples, n_features)
-            ``row_factors_ @ components_`` with the observed entries kept
-            (when ``keep_observed``).
+            ``row_factors_ @ components_`` (plus the intercept and biases
+            when ``fit_intercept``) with the observed entries kept (when
+            ``keep_observed``).
         """
         entries = self._fit(X)
-        completed = self.row_factors_ @ self.components_
+        completed = self._reconstruct(self.row_factors_, self.row_biases_)
         return like_input(self._keep_observed(completed, entries), X)
 
     def _fit(self, X):
@@ -375,12 +402,17 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
             if solver == "auto":
                 solver = "exact" if rank <= _AUTO_EXACT_MAX_RANK else "cg"
             seed = draw_seed(ctx.random_state)
+            biases = self._initial_biases(entries, xp)
             with small_factorization():
-                U, V = self._initial_factors(entries, rank, ctx.random_state, xp)
-            U, V, history, scale = self._alternate(entries, U, V, solver, seed,
-                                                   ctx.backend, xp)
+                U, V = self._initial_factors(entries, biases, rank, ctx.random_state,
+                                             xp)
+            U, V, biases, history, scale = self._alternate(
+                entries, U, V, biases, solver, seed, ctx.backend, xp)
             self.components_ = np.ascontiguousarray(to_cpu(V).T)
             self.row_factors_ = np.asarray(to_cpu(U))
+            self.intercept_ = float(biases[0])
+            self.row_biases_ = np.asarray(to_cpu(biases[1]))
+            self.column_biases_ = np.asarray(to_cpu(biases[2]))
             self.reconstruction_err_ = np.asarray(history)
             self.n_iter_ = len(history)
             self.residual_scale_ = float(scale)
@@ -395,24 +427,52 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
         if empty_rows or empty_cols:
             warnings.warn(
                 f"{empty_rows} row(s) and {empty_cols} column(s) of X have no "
-                "observed entry; their factors are zero, so their entries are "
-                "predicted as 0.", UserWarning, stacklevel=4)
+                "observed entry; their factors and biases are zero, so their "
+                "entries are predicted as the intercept (0 without "
+                "fit_intercept).", UserWarning, stacklevel=4)
 
-    def _initial_factors(self, entries, rank, random_state, xp):
-        """``U0``: clipped top-k singular vectors of ``P_Omega(X) / p``, or random.
-
-        ``V0 = (P_Omega(X) / p)^T U0`` completes the start: it is the warm
-        start of the first column step and gives the residuals from which the
-        robust losses draw their first weights.
-        """
-        m, n = entries.shape
+    def _start_values(self, entries, xp):
+        """The observed values, winsorised at 3 robust SDs for the robust losses
+        (gross outliers would otherwise dominate the start)."""
         values = entries.values
         if self.loss != "l2":
-            # Winsorise: gross outliers would otherwise dominate the spectrum.
             centre = float(xp.median(values))
             spread = _MAD_TO_SD * float(xp.median(xp.abs(values - centre)))
             if spread > 0:
                 values = xp.clip(values, centre - 3 * spread, centre + 3 * spread)
+        return values
+
+    def _initial_biases(self, entries, xp):
+        """``(mu, b, c)``: zeros, or with ``fit_intercept`` the mean (median)
+        and a few alternating ridge sweeps of the row and column biases."""
+        m, n = entries.shape
+        if not self.fit_intercept:
+            return 0.0, xp.zeros(m), xp.zeros(n)
+        values = self._start_values(entries, xp)
+        mu = float(xp.mean(values)) if self.loss == "l2" else float(xp.median(values))
+        rows, cols = entries.rows, entries.indices
+        centred = values - mu
+        row_counts = xp.bincount(rows, minlength=m) + self.alpha
+        col_counts = xp.bincount(cols, minlength=n) + self.alpha
+        b, c = xp.zeros(m), xp.zeros(n)
+        for _ in range(_BIAS_START_SWEEPS):
+            b = xp.bincount(rows, weights=centred - c[cols], minlength=m) / row_counts
+            c = xp.bincount(cols, weights=centred - b[rows], minlength=n) / col_counts
+        return mu, b, c
+
+    def _initial_factors(self, entries, biases, rank, random_state, xp):
+        """``U0``: clipped top-k singular vectors of ``P_Omega(X - biases) / p``,
+        or random.
+
+        ``V0 = (P_Omega(X - biases) / p)^T U0`` completes the start: it is the
+        warm start of the first column step and gives the residuals from
+        which the robust losses draw their first weights.
+        """
+        m, n = entries.shape
+        mu, b, c = biases
+        values = self._start_values(entries, xp)
+        if self.fit_intercept:
+            values = values - mu - b[entries.rows] - c[entries.indices]
         p = values.shape[0] / (m * n)
         xsp = get_array_module("cupy" if xp is not np else "numpy")[1]
         A = xsp.csr_matrix((values / p, entries.indices, entries.indptr), shape=(m, n))
@@ -427,31 +487,40 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
             U = xp.linalg.qr(U)[0]
         return U, xp.asarray(A.T @ U)
 
-    def _alternate(self, entries, U, V, solver, seed, backend, xp):
-        """Sweeps of V-step then U-step; returns factors, errors and scale."""
+    def _alternate(self, entries, U, V, biases, solver, seed, backend, xp):
+        """Sweeps of V-step then U-step; returns factors, biases, errors and
+        scale."""
         values = entries.values
-        col_values = values[entries.to_col_order]
+        mu, b, c = biases
+        rows, cols = entries.rows, entries.indices
+        centred = values - mu
+        col_centred = centred[entries.to_col_order]
+        shift = self._shift
+
+        def residuals_of(U, V, b, c):
+            return RESIDUALS(backend, entries.indptr, cols,
+                             shift(shift(centred, b, rows), c, cols), U, V)
+
         floor = 1e-12 * float(xp.sqrt((values**2).mean())) + 1e-300
         scale = floor
         weights = xp.ones_like(values)
         if self.loss != "l2":
-            residuals = RESIDUALS(backend, entries.indptr, entries.indices, values,
-                                  U, V)
+            residuals = residuals_of(U, V, b, c)
             scale = _robust_scale(residuals, floor, xp)
             weights = irls_weights(residuals, self.loss, scale, self.epsilon, xp)
         history = []
         with progress_bar(self.max_iter, "RobustMatrixCompletion", self.verbose) as bar:
             for sweep in range(self.max_iter):
                 sweep_seed = (seed + 2 * sweep * 0x9E3779B97F4A7C15) % 2**64
-                V = SOLVE_ROWS(backend, entries.col_indptr, entries.col_indices,
-                               col_values, weights[entries.to_col_order], U, V,
-                               self.alpha, solver, self.solver_tol, sweep_seed)
-                U = SOLVE_ROWS(backend, entries.indptr, entries.indices, values,
-                               weights, V, U, self.alpha, solver, self.solver_tol,
-                               (sweep_seed + 0x9E3779B97F4A7C15) % 2**64)
+                V, c = self._solve_half_step(
+                    backend, entries.col_indptr, entries.col_indices,
+                    shift(col_centred, b, entries.col_indices),
+                    weights[entries.to_col_order], U, V, c, solver, sweep_seed)
+                U, b = self._solve_half_step(
+                    backend, entries.indptr, cols, shift(centred, c, cols), weights,
+                    V, U, b, solver, (sweep_seed + 0x9E3779B97F4A7C15) % 2**64)
                 U, V = balance_factors(U, V, xp)
-                residuals = RESIDUALS(backend, entries.indptr, entries.indices,
-                                      values, U, V)
+                residuals = residuals_of(U, V, b, c)
                 error = loss_error(residuals, values, self.loss, xp)
                 history.append(error)
                 if self.loss != "l2":
@@ -465,7 +534,30 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
                         len(history) > 1 and history[-2] - error <= self.tol
                         * history[-2]):
                     break
-        return U, V, history, scale
+        return U, V, (mu, b, c), history, scale
+
+    def _shift(self, values, bias, index):
+        """``values - bias[index]`` with ``fit_intercept``, else ``values``."""
+        return values - bias[index] if self.fit_intercept else values
+
+    def _solve_half_step(self, backend, indptr, indices, targets, weights, F, X0,
+                         bias, solver, seed):
+        """The regressions of one half-step: ``(X, bias)``.
+
+        With ``fit_intercept`` the fixed factor gains a column of ones and the
+        unknowns a bias, penalised like the factor (one ``k + 1`` ridge
+        regression per row); otherwise the bias stays zero.
+        """
+        if not self.fit_intercept:
+            return SOLVE_ROWS(backend, indptr, indices, targets, weights, F, X0,
+                              self.alpha, solver, self.solver_tol, seed), bias
+        xp = get_namespace(F)
+        solution = SOLVE_ROWS(
+            backend, indptr, indices, targets, weights,
+            xp.concatenate([F, xp.ones((F.shape[0], 1))], axis=1),
+            xp.concatenate([X0, bias[:, None]], axis=1), self.alpha, solver,
+            self.solver_tol, seed)
+        return solution[:, :-1], solution[:, -1]
 
     # ------------------------------------------------------------ transform
 
@@ -488,30 +580,40 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
         """
         check_is_fitted(self)
         Xv, (rows, cols, values) = self._validate_entries(X, reset=False)
-        U = self._fold_in(rows, cols, values, Xv.shape)
-        completed = U @ self.components_
+        U, b = self._fold_in(rows, cols, values, Xv.shape)
+        completed = self._reconstruct(U, b)
         return like_input(self._keep_observed(completed, (rows, cols, values)), X)
 
+    def _reconstruct(self, U, row_biases):
+        """``U components_`` plus the intercept, row and column biases."""
+        return (U @ self.components_ + self.intercept_ + row_biases[:, None]
+                + self.column_biases_[None, :])
+
     def _fold_in(self, rows, cols, values, shape):
+        """Row factors and biases of new rows against the fitted columns."""
         entries = observed_entries(rows, cols, values, shape)
         V = self.components_.T
         backend = self.backend_ if self.backend_ != "cupy" else "numpy"
         U = np.zeros((shape[0], self.rank_))
+        b = np.zeros(shape[0])
+        targets = self._shift(entries.values - self.intercept_, self.column_biases_,
+                              entries.indices)
+        rows = entries.rows
         weights = np.ones_like(entries.values)
         rounds = 1 if self.loss == "l2" else self.max_iter
         previous = np.inf
         for _ in range(rounds):
-            U = SOLVE_ROWS(backend, entries.indptr, entries.indices, entries.values,
-                           weights, V, U, self.alpha, "exact", self.solver_tol, 0)
+            U, b = self._solve_half_step(backend, entries.indptr, entries.indices,
+                                         targets, weights, V, U, b, "exact", 0)
             residuals = RESIDUALS(backend, entries.indptr, entries.indices,
-                                  entries.values, U, V)
+                                  self._shift(targets, b, rows), U, V)
             error = loss_error(residuals, entries.values, self.loss, np)
             weights = irls_weights(residuals, self.loss, self.residual_scale_,
                                    self.epsilon, np)
             if error <= self.tol or previous - error <= self.tol * previous:
                 break
             previous = error
-        return U
+        return U, b
 
     def _keep_observed(self, completed, entries):
         if self.keep_observed:

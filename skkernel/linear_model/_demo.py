@@ -29,7 +29,8 @@ def _sketched_ill_conditioned(backend):
 
     from . import SketchedLinearRegression
 
-    # cond(A) = 1e6, relative residual 1e-3: forward error of "sap" vs gelsd.
+    # cond(A) = 1e6, relative residual 1e-3: forward error of the default
+    # solver ("auto": LSQR preconditioned by the Gram's Cholesky factor) vs gelsd.
     rng = np.random.default_rng(0)
     V, _ = np.linalg.qr(rng.standard_normal((100, 100)))
     A = (rng.standard_normal((10000, 100)) * np.logspace(0, -6, 100)) @ V.T

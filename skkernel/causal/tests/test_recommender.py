@@ -64,9 +64,12 @@ def test_naive_bayes_prior_weights():
     p_y_obs = np.array([1 - y.mean(), y.mean()])
     expected = p_y / (p_y_obs * len(X) / (N_USERS * N_ITEMS))
     np.testing.assert_allclose(rec.prior_weight_, expected)
-    # no weight model: the weights are the prior, normalised to mean one
+    # no weight model: the weights are the prior q itself (the authors' code,
+    # the default), or q normalised to mean one (the paper as stated)
     q = expected[y]
-    np.testing.assert_allclose(rec.train_weights_, q / q.mean())
+    np.testing.assert_allclose(rec.train_weights_, q)
+    stated = KernelBalancedRecommender("ips", "none", reference_mode=False, **FAST)
+    np.testing.assert_allclose(stated.fit(X, y, mar_y=mar).train_weights_, q / q.mean())
     naive = KernelBalancedRecommender("ips", "none", **FAST).fit(X, y)
     np.testing.assert_array_equal(naive.prior_weight_, [1.0, 1.0])
     np.testing.assert_allclose(naive.train_weights_, 1.0)

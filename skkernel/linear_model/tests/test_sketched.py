@@ -23,7 +23,7 @@ from skkernel.linear_model._sketched import SOLVERS
 from skkernel.linear_model._sketched_solvers import normal_residual
 from skkernel.sketch._sketches import SKETCHES, STREAMABLE_SKETCHES
 
-ITERATIVE = ("sap", "iterative_sketching", "fossils")
+ITERATIVE = ("cholesky_lsqr", "sap", "iterative_sketching", "fossils")
 
 
 @pytest.fixture(scope="module")
@@ -179,12 +179,15 @@ def test_fewer_samples_than_features_falls_back_to_lstsq(solver):
     np.testing.assert_allclose(model.predict(X), y, atol=1e-10)
 
 
-def test_max_iter_warns():
+@pytest.mark.parametrize("solver", ["auto", "sap"])
+def test_max_iter_warns(solver):
     rng = np.random.RandomState(0)
-    X = rng.randn(500, 10) * np.logspace(0, 4, 10)
+    V, _ = np.linalg.qr(rng.randn(10, 10))
+    X = (rng.randn(500, 10) * np.logspace(0, 6, 10)) @ V.T
     y = rng.randn(500)
-    with pytest.warns(ConvergenceWarning, match="did not reach tol"):
-        SketchedLinearRegression(max_iter=1, random_state=0).fit(X, y)
+    used = "cholesky_lsqr" if solver == "auto" else solver
+    with pytest.warns(ConvergenceWarning, match=f"solver='{used}' did not reach tol"):
+        SketchedLinearRegression(solver=solver, max_iter=1, random_state=0).fit(X, y)
 
 
 def test_residual_norm_definitions(data):
@@ -212,7 +215,7 @@ def test_pipeline_and_grid_search(data):
     "params, match",
     [
         ({"solver": "qr"}, r"'solver' parameter of SketchedLinearRegression must be "
-                           r"one of \['sap', 'sketch_and_solve'"),
+                           r"one of \['auto', 'cholesky_lsqr', 'sap'"),
         ({"sketch": "fjlt"}, r"'sketch' parameter of .* must be one of \['gaussian'"),
         ({"sketch_size": 5}, "sketch_size=5 must be >= n_features=12"),
         ({"sketch_size": "big"}, r"'sketch_size' parameter of .* must be one of "
@@ -267,7 +270,7 @@ def test_input_errors(data):
     with pytest.raises(ValueError, match="sample_weight must be non-negative"):
         SketchedLinearRegression().fit(X, y, sample_weight=-np.ones(len(y)))
     with pytest.raises(ValueError, match=r"sketch_size=2000 exceeds the 1500 rows"):
-        SketchedLinearRegression(sketch="srht", sketch_size=2000).fit(X, y)
+        SketchedLinearRegression(solver="sap", sketch="srht", sketch_size=2000).fit(X, y)
 
 
 def test_no_warning_on_well_posed_problem(data):
@@ -306,7 +309,7 @@ def test_auto_sketch_size(data):
                                          random_state=0).fit(X, y)
         assert model.sketch_size_ == size, (solver, sketch)
     # Capped at n_samples, but never below n_features.
-    assert SketchedLinearRegression().fit(X[:100], y[:100]).sketch_size_ == 100
+    assert SketchedLinearRegression(solver="sap").fit(X[:100], y[:100]).sketch_size_ == 100
     for seed in range(20):
         # 12 centred rows have rank 11; a sketch as tall as X is X itself, so
         # the rank (and the minimum-norm solution) never depends on the seed.
@@ -528,3 +531,49 @@ def test_common_checks_with_partial_fit():
                 "a direct solver: n_iter_ is 0, as documented"),
         },
     )
+
+
+def _rotated_ill_conditioned(cond, n=3000, d=25, seed=0):
+    rng = np.random.RandomState(seed)
+    V, _ = np.linalg.qr(rng.randn(d, d))
+    A = (rng.randn(n, d) * np.logspace(0, -np.log10(cond), d)) @ V.T
+    b = A @ rng.randn(d) + 1e-3 * rng.randn(n)
+    return A, b
+
+
+def test_auto_uses_the_gram_cholesky_preconditioner_when_well_conditioned():
+    # cond 1e6: the computed Gram's Cholesky factor preconditions to about
+    # cond^2 eps = 1e-4, so LSQR needs a few iterations, not the ~17 of sap.
+    A, b = _rotated_ill_conditioned(1e6)
+    x_ref = scipy.linalg.lstsq(A, b)[0]
+    auto = SketchedLinearRegression(fit_intercept=False).fit(A, b)
+    sap = SketchedLinearRegression(solver="sap", fit_intercept=False,
+                                   random_state=0).fit(A, b)
+    assert auto.solver_ == "cholesky_lsqr"
+    assert auto.sketch_size_ is None and auto.rank_ == 25
+    assert auto.n_iter_ <= 4 < sap.n_iter_
+    error = np.linalg.norm(auto.coef_ - x_ref) / np.linalg.norm(x_ref)
+    assert error < 1e-8
+
+
+@pytest.mark.parametrize("solver", ["auto", "cholesky_lsqr"])
+def test_gram_route_falls_back_to_sap_when_ill_conditioned(solver):
+    # cond 1e9 > GRAM_MAX_CONDITION: the Gram squares it past 1/eps.
+    A, b = _rotated_ill_conditioned(1e9)
+    model = SketchedLinearRegression(solver=solver, fit_intercept=False,
+                                     random_state=0).fit(A, b)
+    assert model.solver_ == "sap"
+    assert model.sketch_size_ == 20 * 25
+    sap = SketchedLinearRegression(solver="sap", fit_intercept=False,
+                                   random_state=0).fit(A, b)
+    np.testing.assert_array_equal(model.coef_, sap.coef_)
+
+
+def test_auto_with_fewer_samples_than_features_is_lstsq_without_warning():
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(8, 20), rng.randn(8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SketchedLinearRegression().fit(X, y)
+    assert model.solver_ == "lstsq"
+    np.testing.assert_allclose(model.predict(X), y, atol=1e-10)
