@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_fastrp.py                # everything
     python benchmarks/bench_fastrp.py --quality      # Micro/Macro-F1, 10 %..90 % labels
     python benchmarks/bench_fastrp.py --speed        # BlogCatalog + 1e6-node graph
+    python benchmarks/bench_fastrp.py --generated    # issue 13: 3e5-1e6 nodes, new seeds
 
 The peer is the straightforward scipy version of the authors' code (GTmac/FastRP
 ``fastrp.py``): ``SparseRandomProjection`` for ``R``, repeated sparse products
@@ -32,6 +33,10 @@ AUTHORS_BLOGCATALOG = dict(iteration_weights=(0.0, 0.0, 1.0, 6.67),
 # The authors' timing setting on Erdos-Renyi graphs (no row normalisation).
 AUTHORS_TIMING = dict(iteration_weights=(0.0, 0.0, 1.0, 4.836),
                       normalization_strength=-0.6)
+# Issue 13's setting: three hops, row normalisation, d = 128.
+ISSUE13 = dict(iteration_weights=(0.0, 1.0, 1.0), normalization_strength=0.0)
+SETTINGS = {"blogcatalog": AUTHORS_BLOGCATALOG, "timing": AUTHORS_TIMING,
+            "issue13": ISSUE13}
 
 
 def fastrp_scipy(A, n_components, iteration_weights, normalization_strength,
@@ -63,20 +68,44 @@ def fastrp_scipy(A, n_components, iteration_weights, normalization_strength,
 
 
 def fastrp_ours(A, n_components, iteration_weights, normalization_strength,
-                normalize_rows, random_state=0):
+                normalize_rows, random_state=0, dtype="float64"):
     from skkernel.graph import FastRP
 
     return FastRP(n_components, iteration_weights=iteration_weights,
                   normalization_strength=normalization_strength,
                   normalize_rows=normalize_rows, random_state=random_state,
-                  backend="numba").fit_transform(A)
+                  backend="numba", dtype=dtype).fit_transform(A)
+
+
+def read_bandwidth():
+    """Bytes per second of one sequential read of a 256 MiB array."""
+    buf = np.ones(2**25)
+    best = np.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        buf.sum()
+        best = min(best, time.perf_counter() - start)
+    return buf.nbytes / best
+
+
+def memory_floor(A, n_components, n_hops, itemsize, bandwidth):
+    """Seconds to move the bytes the dense hops must move, at ``bandwidth``.
+
+    Every hop after the first (the first multiplies by the very sparse
+    projection) reads the CSR arrays (12 bytes a stored entry), gathers one
+    row of ``d`` values per stored entry and writes the ``n x d`` result.
+    """
+    per_hop = A.nnz * (n_components * itemsize + 12) + A.shape[0] * n_components * itemsize
+    return (n_hops - 1) * per_hop / bandwidth
 
 
 def worker(method, graph_file, n_components, setting, normalize_rows):
     """Time one method on one graph in this (fresh) process; print JSON."""
     A = sp.load_npz(graph_file).tocsr()
-    params = dict(AUTHORS_BLOGCATALOG if setting == "blogcatalog" else AUTHORS_TIMING)
+    params = dict(SETTINGS[setting])
     run = fastrp_scipy if method == "scipy" else fastrp_ours
+    if method == "numba32":
+        params["dtype"] = "float32"
     # Warm up (imports, numba compilation of the same code paths: same d, so
     # the same column blocking) on a tiny graph, outside the timing.
     tiny = sp.random(50, 50, density=0.2, random_state=0, format="csr")
@@ -87,8 +116,14 @@ def worker(method, graph_file, n_components, setting, normalize_rows):
         embedding = run(A, n_components, normalize_rows=normalize_rows, **params)
         seconds = time.perf_counter() - start
     graph_bytes = A.data.nbytes + A.indices.nbytes + A.indptr.nbytes
+    bandwidth = read_bandwidth()
+    floor = memory_floor(A, n_components, len(params["iteration_weights"]),
+                         embedding.dtype.itemsize, bandwidth)
     print(json.dumps({
         "seconds": seconds,
+        "read_bandwidth_gb_s": round(bandwidth / 1e9, 2),
+        "memory_floor_s": round(floor, 3),
+        "over_floor": round(seconds / floor, 2),
         "extra_memory_bytes": mem.extra,
         "graph_bytes": graph_bytes,
         "output_bytes": embedding.nbytes,
@@ -106,19 +141,24 @@ def run_worker(method, graph_file, n_components, setting, normalize_rows):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def speed_case(name, A, n_components, setting, normalize_rows):
+def speed_case(name, A, n_components, setting, normalize_rows, float32=False):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "graph.npz")
         sp.save_npz(path, A, compressed=False)
         peer = run_worker("scipy", path, n_components, setting, normalize_rows)
         ours = run_worker("numba", path, n_components, setting, normalize_rows)
+        ours32 = (run_worker("numba32", path, n_components, setting, normalize_rows)
+                  if float32 else None)
     record = {"case": f"speed/{name}", "n_nodes": A.shape[0],
               "stored_entries": int(A.nnz), "n_components": n_components,
-              "normalize_rows": normalize_rows, "peer": peer, "ours": ours,
-              "machine": machine()}
-    if "seconds" in peer and "seconds" in ours:
-        record["speedup"] = round(peer["seconds"] / ours["seconds"], 2)
-    for res in (peer, ours):
+              "normalize_rows": normalize_rows, "setting": setting, "peer": peer,
+              "ours": ours, "machine": machine()}
+    if ours32 is not None:
+        record["ours_float32"] = ours32
+    for label, res in (("speedup", ours), ("speedup_float32", ours32)):
+        if res is not None and "seconds" in peer and "seconds" in res:
+            record[label] = round(peer["seconds"] / res["seconds"], 2)
+    for res in (peer, ours) + ((ours32,) if ours32 is not None else ()):
         if "seconds" in res:
             budget = res["graph_bytes"] + res["output_bytes"]
             res["peak_over_graph_plus_output"] = round(
@@ -158,10 +198,27 @@ def speed(big_nodes, big_edges):
                "timing", False)
 
 
+def generated(seeds):
+    """Issue 13's cases on graphs of new seeds: 3e5 and 4e5 nodes with 6e6
+    stored entries and 1e6 nodes with 2e7, d = 128, three hops, rows
+    normalised; float64 and float32, each a first fit in a fresh process."""
+    from skkernel.datasets import make_random_graph
+
+    for (nodes, edges), seed in zip([(300_000, 3_000_000), (400_000, 3_000_000),
+                                     (1_000_000, 10_000_000)], seeds):
+        G = make_random_graph(nodes, edges, random_state=seed)
+        speed_case(f"generated_{nodes}_nodes_seed{seed}_d128", G, 128, "issue13",
+                   True, float32=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--speed", action="store_true")
+    parser.add_argument("--generated", action="store_true",
+                        help="issue 13's generated graphs (3e5, 4e5, 1e6 nodes)")
+    parser.add_argument("--seeds", default="41,42,43",
+                        help="graph seeds of --generated (one per size)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--big-nodes", type=int, default=1_000_000)
     parser.add_argument("--big-edges", type=int, default=10_000_000)
@@ -171,7 +228,9 @@ def main():
         method, path, d, setting, norm = args.worker
         worker(method, path, int(d), setting, bool(int(norm)))
         return
-    everything = not (args.quality or args.speed)
+    everything = not (args.quality or args.speed or args.generated)
+    if args.generated or everything:
+        generated([int(v) for v in args.seeds.split(",")])
     if args.speed or everything:
         speed(args.big_nodes, args.big_edges)
     if args.quality or everything:
