@@ -82,6 +82,11 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
     ``O(|Omega| k)``; that is ``solver="sketch"`` (the paper's solver) and
     ``solver="cg"`` (CG with one preconditioner shared by all rows).
 
+    With ``fit_intercept=True`` the model is ``X_ij ~ mu + b_i + c_j + u_i^T
+    v_j``: a global intercept and ridge-penalised row and column biases,
+    learned inside the same sweeps (beyond the paper, as in the biased
+    matrix factorisations of recommender systems).
+
     Beyond the paper, ``loss="huber"`` or ``"l1"`` makes the fit robust to
     gross outliers among the observed entries: iteratively reweighted least
     squares (IRLS) puts a weight ``rho'(r) / r`` on each entry, inside the

@@ -162,6 +162,101 @@ def test_noisy_completion_is_close_to_the_oracle():
     assert oracle_error < error < 2.0 * oracle_error
 
 
+# ------------------------------------------------------------ fit_intercept
+
+
+def biased_problem(m=150, n=120, k=0, p=0.5, seed=16):
+    """``3 + b_i + c_j (+ a rank-k part)`` with known biases of sd 0.5."""
+    rng = np.random.RandomState(seed)
+    row_bias, col_bias = 0.5 * rng.randn(m), 0.5 * rng.randn(n)
+    T = 3.0 + row_bias[:, None] + col_bias[None, :]
+    if k:
+        T = T + rng.randn(m, k) @ rng.randn(k, n)
+    mask = rng.rand(m, n) < p
+    return T, mask, np.where(mask, T, np.nan), row_bias, col_bias
+
+
+def test_fit_intercept_recovers_known_biases():
+    T, mask, X, row_bias, col_bias = biased_problem()
+    model = RobustMatrixCompletion(rank=1, alpha=1.0, fit_intercept=True,
+                                   tol=1e-10, random_state=0).fit(X)
+    # The intercept is the mean of the observed entries; the biases are the
+    # true ones up to a shift shared by the rows, the columns and the
+    # intercept (mu + b_i + c_j is what is identified) and a ridge shrinkage
+    # of alpha / (|Omega_i| + alpha) ~ 2 %.
+    assert model.intercept_ == pytest.approx(X[mask].mean(), rel=1e-12)
+    shift = np.mean(model.row_biases_ - row_bias)
+    np.testing.assert_allclose(model.row_biases_ - shift, row_bias, atol=0.03)
+    np.testing.assert_allclose(
+        model.column_biases_ + shift + model.intercept_ - 3.0, col_bias, atol=0.03)
+    assert np.corrcoef(model.row_biases_, row_bias)[0, 1] > 0.998
+    assert np.corrcoef(model.column_biases_, col_bias)[0, 1] > 0.998
+    # Nothing is left for the low-rank part.
+    assert np.abs(model.row_factors_ @ model.components_).max() < 1e-3
+    completed = model.fit_transform(X)
+    assert np.abs(completed - T)[~mask].max() < 0.05
+    assert model.row_biases_.shape == (150,)
+    assert model.column_biases_.shape == (120,)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_fit_intercept_completes_biases_plus_low_rank_exactly(solver):
+    T, mask, X, _, _ = biased_problem(k=2, seed=17)
+    with_biases = RobustMatrixCompletion(rank=2, fit_intercept=True, tol=1e-12,
+                                         alpha=1e-8, solver=solver, random_state=0)
+    assert relative_error(with_biases.fit_transform(X), T, ~mask) < 1e-6
+    # Without the biases, rank 2 cannot hold this rank-4 matrix (2 + 2 bias
+    # directions, the intercept included in them).
+    plain = RobustMatrixCompletion(rank=2, tol=1e-12, alpha=1e-8, random_state=0)
+    assert relative_error(plain.fit_transform(X), T, ~mask) > 1e-2
+
+
+def test_fit_intercept_folds_in_new_rows_with_their_biases():
+    T, mask, X, row_bias, _ = biased_problem(m=200, k=2, seed=18)
+    model = RobustMatrixCompletion(rank=2, fit_intercept=True, tol=1e-12,
+                                   alpha=1e-8, random_state=0).fit(X[:150])
+    completed = model.transform(X[150:])
+    assert relative_error(completed, T[150:], ~mask[150:]) < 1e-6
+    np.testing.assert_array_equal(completed[mask[150:]], X[150:][mask[150:]])
+
+
+def test_fit_intercept_with_huber_ignores_gross_outliers():
+    T, mask, X, _, _ = biased_problem(k=2, seed=19)
+    rows, cols = np.nonzero(mask)
+    hit = np.random.RandomState(20).rand(rows.size) < 0.05
+    X[rows[hit], cols[hit]] = 100.0
+    model = RobustMatrixCompletion(rank=2, loss="huber", fit_intercept=True,
+                                   tol=1e-10, max_iter=300, random_state=0)
+    assert relative_error(model.fit_transform(X), T, ~mask) < 1e-3
+    # The intercept of a robust loss is the median of the observed values.
+    assert model.intercept_ == pytest.approx(np.median(X[mask]))
+
+
+def test_without_intercept_the_biases_are_zero():
+    _, _, X = low_rank_problem(seed=21)
+    model = RobustMatrixCompletion(rank=3, random_state=0).fit(X)
+    assert model.intercept_ == 0.0
+    np.testing.assert_array_equal(model.row_biases_, np.zeros(120))
+    np.testing.assert_array_equal(model.column_biases_, np.zeros(90))
+
+
+@pytest.mark.parametrize("loss", ("l2", "huber"))
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_fit_intercept_numba_matches_numpy(solver, loss):
+    _, _, X, _, _ = biased_problem(m=60, n=50, k=2, seed=22)
+    results = {
+        backend: RobustMatrixCompletion(
+            rank=2, solver=solver, loss=loss, fit_intercept=True, max_iter=15,
+            random_state=0, backend=backend).fit(X)
+        for backend in ("numpy", "numba")}
+    np.testing.assert_allclose(results["numba"].reconstruction_err_,
+                               results["numpy"].reconstruction_err_, rtol=1e-6)
+    for name in ("row_biases_", "column_biases_"):
+        np.testing.assert_allclose(getattr(results["numba"], name),
+                                   getattr(results["numpy"], name),
+                                   rtol=1e-6, atol=1e-8)
+
+
 # ------------------------------------------------------------ backends
 
 
