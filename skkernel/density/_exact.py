@@ -3,6 +3,7 @@
 import math
 from numbers import Real
 
+import numba
 import numpy as np
 import scipy.integrate
 from sklearn.utils import check_random_state
@@ -115,8 +116,6 @@ def kernel_log_sums_reference(X, Y, log_weight, kernel, bandwidth):
 
 def _tile_size(n_queries):
     """Queries per thread task: 16, fewer when that leaves threads idle."""
-    import numba
-
     return int(max(1, min(16, -(-n_queries // (2 * numba.get_num_threads())))))
 
 
@@ -195,7 +194,9 @@ class ExactKernelDensity(SkkernelEstimator):
     no tolerance): blocks of queries against all points, under
     ``working_memory``, with a running log-sum-exp so that densities far below
     the smallest double stay finite. The numba backend fuses the distances,
-    the exponentials and the sum in one parallel pass; cupy runs the
+    the exponentials and the sum in one parallel pass over cache-sized
+    blocks (Gaussian kernel: the product form ``|x|^2 + |y|^2 - 2 x.y`` on
+    centred data; the others: explicit differences); cupy runs the
     reference's matrix products on the GPU.
 
     Parameters

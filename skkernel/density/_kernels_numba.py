@@ -6,12 +6,13 @@ library calls that LLVM does not vectorise without Intel's SVML, so
 :func:`_exp_fast` and :func:`_cos32` are written as a range reduction
 plus a polynomial, plain arithmetic that LLVM turns into SIMD code (``2**k``
 comes from its bits through an LLVM bitcast). Under ``fastmath`` LLVM may
-fold the two-part range reductions, so the error grows with the argument:
-measured against numpy, below 1e-13 relative for ``exp`` on ``[-700, 0]``
-(the larger errors only on terms far below the largest one, which do not
-move a sum). ``cos`` serves the private queries, whose answers carry noise
-and sampling error above 1e-3, so it runs in float32: below 3e-7 absolute
-on ``|z| <= 100``.
+fold the two-part range reduction of ``exp``, so its error grows with the
+argument: measured against numpy, below 1e-13 relative on ``[-700, 0]`` (the
+larger errors only on terms far below the largest one, which do not move a
+sum) and 1e-15 on ``[-1, 0]``. ``cos`` serves the private queries, whose
+answers carry noise and sampling error above 1e-3, so it runs in float32,
+compiled without reassociation so that its three-part reduction holds: below
+1e-7 absolute on ``|z| <= 1000`` (float32 inputs).
 The tests compare the kernels with numpy.
 """
 
@@ -55,6 +56,10 @@ _EXP_C8 = 2.4801504346997686e-05
 _EXP_C9 = 2.764018079620985e-06
 _EXP_C10 = 2.7626357241447223e-07
 
+# fastmath without "reassoc": LLVM may fuse multiply-adds but keeps the order
+# of a Cody-Waite range reduction.
+_NO_REASSOC = {"nnan", "ninf", "nsz", "arcp", "contract", "afn"}
+
 # Kernel codes shared with _exact.py: the first two are summed in log space.
 GAUSSIAN, EXPONENTIAL, TOPHAT, EPANECHNIKOV, LINEAR, COSINE, CAUCHY = range(7)
 
@@ -67,14 +72,14 @@ def _int64_bits_as_float64(typingctx, bits):
     return types.float64(types.int64), codegen
 
 
-@jit(fastmath=True)
+@jit(fastmath=_NO_REASSOC)
 def _cos32(z):
     """``cos(z)`` in float32 (``z`` float32) by quadrant reduction.
 
     ``pi / 2`` in three float32 parts (Cody and Waite) and Taylor polynomials
-    on ``|r| <= pi / 4`` (truncation below 3e-8); measured against numpy,
-    the absolute error is below 3e-7 for ``|z| <= 100`` and grows like
-    ``1e-7 |z|`` beyond (float32's own spacing near ``z``).
+    on ``|r| <= pi / 4`` (truncation below 3e-8). Compiled without the
+    reassociation flag, which would fold the three-part reduction into one
+    product and lose the digits; the callers' sums keep it and vectorise.
     """
     k = np.floor(z * _F32_TWO_OVER_PI + _F32_HALF)
     r = ((z - k * _F32_PIO2_1) - k * _F32_PIO2_2) - k * _F32_PIO2_3
@@ -270,45 +275,51 @@ def kernel_log_sums_numba(Y, Xt, bias, offset, log_weight, weight, code, bandwid
     return top, total
 
 
-@jit(parallel=True, fastmath=True)
-def feature_query_numba(Y, frequencies, phases, sketch, scale, block):
+@jit(fastmath=True)
+def feature_query_block(Y, frequencies, phases, sketch, scale, out):
     """``out[q, c] = scale * sum_j sketch[c, j] * cos(Y[q] . w_j + phases[j])``.
 
-    All inputs float32. One parallel region: each thread takes blocks of
-    ``block`` queries, forms their phase arguments with one BLAS ``sgemm``
-    (``np.dot``; the caller limits BLAS to one thread, so threads do not
-    nest) and then the fused ``cos`` and weighted sums, accumulated in
-    float32 lanes (the vectorised loop keeps several partial sums). No
-    barrier between blocks, so a thread that the system deschedules does
-    not stall the others.
+    All inputs float32 (``out`` float64). The phase arguments come from one
+    BLAS ``sgemm`` (``np.dot``); the ``cos`` and the weighted sums are fused
+    and accumulated in float32 lanes (the vectorised loop keeps several
+    partial sums).
     """
-    n_queries = Y.shape[0]
     n_features = frequencies.shape[1]
     n_rows = sketch.shape[0]
-    out = np.empty((n_queries, n_rows))
+    Z = np.dot(Y, frequencies)
+    for q in range(Y.shape[0]):
+        z = Z[q]
+        if n_rows == 1:
+            w = sketch[0]
+            s = np.float32(0.0)
+            for j in range(n_features):
+                s += w[j] * _cos32(z[j] + phases[j])
+            out[q, 0] = scale * s
+            continue
+        for j in range(n_features):
+            z[j] = _cos32(z[j] + phases[j])
+        for c in range(n_rows):
+            w = sketch[c]
+            s = np.float32(0.0)
+            for j in range(n_features):
+                s += w[j] * z[j]
+            out[q, c] = scale * s
+
+
+@jit(parallel=True)
+def feature_query_numba(Y, frequencies, phases, sketch, scale, block, out):
+    """:func:`feature_query_block` on blocks of ``block`` rows, in parallel.
+
+    One parallel region (the caller limits BLAS to one thread, so threads
+    do not nest); no barrier between blocks, so a thread that the system
+    deschedules does not stall the others.
+    """
+    n_queries = Y.shape[0]
     n_blocks = (n_queries + block - 1) // block
     for b in prange(n_blocks):
         q0 = b * block
         q1 = min(q0 + block, n_queries)
-        Z = np.dot(Y[q0:q1], frequencies)
-        for q in range(q0, q1):
-            z = Z[q - q0]
-            if n_rows == 1:
-                w = sketch[0]
-                s = np.float32(0.0)
-                for j in range(n_features):
-                    s += w[j] * _cos32(z[j] + phases[j])
-                out[q, 0] = scale * s
-                continue
-            for j in range(n_features):
-                z[j] = _cos32(z[j] + phases[j])
-            for c in range(n_rows):
-                w = sketch[c]
-                s = np.float32(0.0)
-                for j in range(n_features):
-                    s += w[j] * z[j]
-                out[q, c] = scale * s
-    return out
+        feature_query_block(Y[q0:q1], frequencies, phases, sketch, scale, out[q0:q1])
 
 
 @jit(parallel=True)
