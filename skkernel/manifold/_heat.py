@@ -55,6 +55,29 @@ def largest_eigenvalue(L, kind, random_state):
     return max(min(_LMAX_MARGIN * estimate, bound), 1e-12)
 
 
+def spectral_gap(L, n_components, random_state):
+    """Smallest nonzero eigenvalue of ``L`` (the Fiedler value of each part).
+
+    ``L`` has ``n_components`` zero eigenvalues, one per connected component;
+    the next one sets the time scale of diffusion over the whole graph
+    (``exp(-t lambda_2)`` is how much of the slowest non-stationary mode
+    is left at time ``t``). Shift-invert Lanczos around a small negative
+    shift (``L + s I`` is positive definite), dense below 500 samples.
+    """
+    n = L.shape[0]
+    k = n_components + 1
+    if k >= n:
+        return float("nan")
+    if n <= 500:
+        values = np.linalg.eigvalsh(L.toarray())
+    else:
+        shift = -1e-3 * max(float(L.diagonal().max(initial=1.0)), 1e-12)
+        v0 = random_state.uniform(-1.0, 1.0, size=n)
+        values = eigsh(L.tocsc(), k=k, sigma=shift, which="LM", v0=v0,
+                       tol=1e-4, return_eigenvectors=False)
+    return float(np.sort(values)[n_components])
+
+
 def chebyshev_coefficients(t, phi, order):
     """``c_k = 2 ive(k, -t phi)`` for ``k = 0..order``."""
     return 2.0 * ive(np.arange(order + 1), -t * phi)

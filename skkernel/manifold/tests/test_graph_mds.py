@@ -149,7 +149,7 @@ def test_sgd_tile_schedule_reaches_smacof_stress():
     # 0.6-1 % above SMACOF's here; the interleaved schedule is within 0.05 %.
     X, _, _ = make_stretched_swiss_roll(1200, noise=0.05, n_features=3,
                                         random_state=42)
-    D = HeatGeodesicEmbedding(n_neighbors=5, mds="classical",
+    D = HeatGeodesicEmbedding(n_neighbors=5, t=10.0, harnack=0.0, mds="classical",
                               random_state=0).fit(X).dissimilarity_
     Y0 = classical_mds(D, 2, np.random.RandomState(0))
     reference = stress(D, smacof(D, Y0))

@@ -58,7 +58,8 @@ def test_other_heat_methods(roll, method):
     # backward-Euler power (I + t L / K)^-K for "euler" (an exact reference
     # for the method, unlike expm, which it only approximates to O(t^2 / K)).
     est = HeatGeodesicEmbedding(n_neighbors=8, t=2.0, heat_method=method,
-                                mds="classical", random_state=0).fit(roll)
+                                harnack=0.0, mds="classical",
+                                random_state=0).fit(roll)
     heat = None if method == "exact" else (lambda L: euler_heat_kernel(L, 2.0, 30))
     oracle = oracle_distances(est, 2.0, heat=heat)
     near = oracle < 0.5 * oracle.max()  # where H is well above round-off
@@ -101,7 +102,7 @@ def test_phate_preset_is_potential_distance(roll):
     # Denoising with rho=1 on squared Varadhan distances is PHATE's potential
     # distance: 4t || log H_i - log H_j ||.
     t = 3.0
-    est = HeatGeodesicEmbedding(n_neighbors=8, t=t, preset="phate",
+    est = HeatGeodesicEmbedding(n_neighbors=8, t=t, preset="phate", harnack=0.0,
                                 mds="classical", random_state=0).fit(roll)
     L = graph_laplacian(est.affinity_, "normalized").toarray()
     logH = np.log(np.clip(expm(-t * L), 0, None) + 1e-16)
@@ -116,29 +117,70 @@ def test_any_number_of_components(roll, mds):
     assert Y.shape == (150, 3) and np.all(np.isfinite(Y))
 
 
-def test_auto_t_picks_a_grid_point(roll):
+def test_knee_t_picks_a_grid_point(roll):
     X = roll[:100]
-    est = HeatGeodesicEmbedding(t="auto", random_state=0, mds="classical").fit(X)
+    est = HeatGeodesicEmbedding(t="knee", random_state=0, mds="classical").fit(X)
     assert np.isclose(est.t_, np.linspace(0.05, 200, 10)).any()
-    comb = HeatGeodesicEmbedding(t="auto", laplacian="combinatorial",
+    comb = HeatGeodesicEmbedding(t="knee", laplacian="combinatorial",
                                  random_state=0, mds="classical").fit(X)
     assert comb.t_ < est.t_  # grid divided by the mean degree
 
 
-def test_auto_t_is_the_same_in_small_column_blocks():
+def test_knee_t_is_the_same_in_small_column_blocks():
     # 1 MiB of working memory splits the 256 entropy columns into blocks of 14.
     from skkernel import config_context
 
     X, _, _ = make_stretched_swiss_roll(300, noise=0.1, random_state=1)
-    est = HeatGeodesicEmbedding(t="auto", random_state=0, mds="classical")
+    est = HeatGeodesicEmbedding(t="knee", random_state=0, mds="classical")
     default = est.fit(X).t_
     with config_context(working_memory=1):
         assert est.fit(X).t_ == default
 
 
+@pytest.mark.parametrize("n", [120, 700])  # dense and shift-invert Lanczos
+@pytest.mark.parametrize("laplacian", ["normalized", "combinatorial"])
+def test_auto_t_is_a_fixed_fraction_of_the_diffusion_time_scale(n, laplacian):
+    from skkernel.manifold._heat_geodesic import _AUTO_T_GAP
+
+    X, _, _ = make_stretched_swiss_roll(n, noise=0.3, random_state=2)
+    est = HeatGeodesicEmbedding(n_neighbors=10, t="auto", laplacian=laplacian,
+                                random_state=0, mds="classical").fit(X)
+    W = est.affinity_.toarray()
+    degree = W.sum(axis=1)
+    if laplacian == "normalized":
+        L = np.eye(n) - W / np.sqrt(np.outer(degree, degree))
+    else:
+        L = np.diag(degree) - W
+    gap = np.linalg.eigvalsh(L)[1]  # the graph is connected
+    assert est.n_connected_components_ == 1
+    cap = 300.0 if laplacian == "normalized" else 300.0 / (W.sum() / n)
+    np.testing.assert_allclose(est.t_, min(_AUTO_T_GAP / gap, cap), rtol=1e-6)
+
+
+def test_auto_t_uses_the_gap_after_the_zero_eigenvalues_of_each_component():
+    from skkernel.manifold._heat import spectral_gap
+    from skkernel.manifold._graph import graph_laplacian
+
+    rng = np.random.RandomState(0)
+    # Two far-apart blobs: two zero eigenvalues, then the gap.
+    X = np.vstack([rng.randn(300, 2), rng.randn(300, 2) + 100.0])
+    est = HeatGeodesicEmbedding(n_neighbors=10, random_state=0, mds="classical")
+    with pytest.warns(UserWarning, match="2 connected components"):
+        est.fit(X)
+    L = graph_laplacian(est.affinity_, "normalized").toarray()
+    values = np.linalg.eigvalsh(L)
+    assert values[1] < 1e-10 < values[2]
+    gap = spectral_gap(graph_laplacian(est.affinity_, "normalized"), 2,
+                       np.random.RandomState(0))
+    np.testing.assert_allclose(gap, values[2], rtol=1e-6)
+    np.testing.assert_allclose(est.t_, min(0.4 / values[2], 300.0), rtol=1e-6)
+
+
 def test_landmarks_shapes_and_agreement_with_full(roll):
-    full = HeatGeodesicEmbedding(n_neighbors=8, random_state=0).fit(roll)
-    lm = HeatGeodesicEmbedding(n_neighbors=8, n_landmarks=50, random_state=0).fit(roll)
+    # Without the Harnack term, whose diagonal the landmark fit estimates.
+    kw = dict(n_neighbors=8, harnack=0.0, random_state=0)
+    full = HeatGeodesicEmbedding(**kw).fit(roll)
+    lm = HeatGeodesicEmbedding(n_landmarks=50, **kw).fit(roll)
     assert lm.dissimilarity_.shape == (150, 50)
     assert lm.n_landmarks_ == 50 and lm.embedding_.shape == (150, 2)
     # Same heat kernel, so the landmark columns are the full matrix's.
@@ -230,7 +272,8 @@ def test_disconnected_graph_warns_and_stays_finite():
     rng = np.random.RandomState(0)
     X = np.vstack([rng.randn(40, 2), rng.randn(40, 2) + 100])
     with pytest.warns(UserWarning, match="2 connected components"):
-        est = HeatGeodesicEmbedding(n_neighbors=5, random_state=0).fit(X)
+        est = HeatGeodesicEmbedding(n_neighbors=5, harnack=0.0,
+                                    random_state=0).fit(X)
     assert est.n_connected_components_ == 2
     assert np.all(np.isfinite(est.embedding_))
     ceiling = np.sqrt(-4 * est.t_ * np.log(1e-16))
@@ -249,8 +292,8 @@ def test_too_many_landmarks_warns_and_uses_all(roll):
         ({"laplacian": "random_walk"},
          r"'laplacian' parameter of HeatGeodesicEmbedding must be one of"),
         ({"t": -1.0}, r"'t' parameter .* must be a finite float in the range "
-                      r"\(0, inf\) or one of \['auto'\]. Got -1.0"),
-        ({"t": "knee"}, r"'t' parameter .* or one of \['auto'\]. Got 'knee'"),
+                      r"\(0, inf\) or one of \['auto', 'knee'\]. Got -1.0"),
+        ({"t": "elbow"}, r"'t' parameter .* or one of \['auto', 'knee'\]. Got 'elbow'"),
         ({"heat_method": "pade"}, r"'heat_method' parameter .* must be one of"),
         ({"order": "max"}, r"'order' parameter .* must be an int in the range "
                            r"\[1, inf\) or one of \['auto'\]"),
