@@ -48,7 +48,8 @@ METHODS = {
     # (Adam lr 0.01, weight decay 1e-4); the KB repository calls no naive MF.
     "MF": ("ips", "none", False, dict(weight_decay=1e-4)),
     "IPS": ("ips", "none", True, {}),
-    "DR": ("dr", "none", True, dict(weight_decay=3e-3)),
+    "DR": ("dr", "none", True, dict(weight_decay=3e-3, imputation_lr=None,
+                                    imputation_weight_decay=None)),
     "KBIPS": ("ips", "random", True, dict(weight_lr=5e-3, weight_weight_decay=5e-2,
                                           balance_penalty=1.0, slack=1e-2)),
     "WKBIPS": ("ips", "worst", True, dict(weight_lr=3e-3, weight_weight_decay=5e-2,
@@ -57,10 +58,12 @@ METHODS = {
     "AKBIPS": ("ips", "adaptive", True, dict(weight_lr=3e-3, weight_weight_decay=5e-2,
                                              alpha_lr=3e-3, alpha_weight_decay=1e-3,
                                              balance_penalty=1.0, slack=1e-2)),
-    "KBDR": ("dr", "random", True, dict(weight_decay=3e-3, weight_lr=1e-2,
+    "KBDR": ("dr", "random", True, dict(weight_decay=3e-3, imputation_lr=None,
+                                        imputation_weight_decay=None, weight_lr=1e-2,
                                         weight_weight_decay=1e-1,
                                         balance_penalty=1.0, slack=1e-4)),
-    "WKBDR": ("dr", "worst", True, dict(lr=3e-2, weight_decay=3e-3, weight_lr=1e-2,
+    "WKBDR": ("dr", "worst", True, dict(lr=3e-2, weight_decay=3e-3, imputation_lr=None,
+                                        imputation_weight_decay=None, weight_lr=1e-2,
                                         weight_weight_decay=1e-1, alpha_lr=5e-2,
                                         alpha_weight_decay=0.0, balance_penalty=1.0,
                                         slack=1e-4)),
@@ -86,7 +89,8 @@ METHODS["AKBDR-paper-wd/6"] = METHODS["AKBDR"][:3] + (
          imputation_weight_decay=5e-4),)
 # Naive MF with a 5x larger weight decay (chosen on the test set: optimistic).
 METHODS["MF-wd5e-4"] = ("ips", "none", False, dict(weight_decay=5e-4))
-# KernelBalancedRecommender() with every default (AKBDR), as a user gets it.
+# KernelBalancedRecommender() with every default, as a user gets it: the
+# authors' AKBDR settings, so it should repeat the AKBDR row.
 METHODS["default"] = ("dr", "adaptive", True, {})
 
 

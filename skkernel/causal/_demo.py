@@ -43,7 +43,8 @@ def _kbdr(backend):
     mar = np.random.RandomState(0).uniform(size=len(test)) < 0.05
     model = KernelBalancedRecommender(
         "dr", "random", reference_mode=True, n_users=290, n_items=300,
-        weight_decay=3e-3, weight_lr=1e-2, weight_weight_decay=1e-1, slack=1e-4,
+        weight_decay=3e-3, imputation_lr=None, imputation_weight_decay=None,
+        weight_lr=1e-2, weight_weight_decay=1e-1, balance_penalty=1.0, slack=1e-4,
         max_epochs=25, random_state=0).fit(train, y_train, mar_y=y_test[mar],
                             user_embedding=coat.user_embedding,
                             item_embedding=coat.item_embedding)
