@@ -106,11 +106,18 @@ def worker(method, graph_file, n_components, setting, normalize_rows):
     run = fastrp_scipy if method == "scipy" else fastrp_ours
     if method == "numba32":
         params["dtype"] = "float32"
-    # Warm up (imports, numba compilation of the same code paths: same d, so
-    # the same column blocking) on a tiny graph, outside the timing.
-    tiny = sp.random(50, 50, density=0.2, random_state=0, format="csr")
-    run(tiny + tiny.T, n_components, params["iteration_weights"],
-        params["normalization_strength"], normalize_rows)
+    if setting == "issue13":
+        # As a user's first fit: numba's cache is filled (by the parent), but
+        # loading it is part of the timed call; only the imports are not.
+        import sklearn.random_projection  # noqa: F401
+
+        import skkernel.graph  # noqa: F401
+    else:
+        # Warm up (imports, numba compilation of the same code paths: same
+        # d, so the same column blocking) on a tiny graph, outside the timing.
+        tiny = sp.random(50, 50, density=0.2, random_state=0, format="csr")
+        run(tiny + tiny.T, n_components, params["iteration_weights"],
+            params["normalization_strength"], normalize_rows)
     with PeakMemory() as mem:
         start = time.perf_counter()
         embedding = run(A, n_components, normalize_rows=normalize_rows, **params)
@@ -204,6 +211,9 @@ def generated(seeds):
     normalised; float64 and float32, each a first fit in a fresh process."""
     from skkernel.datasets import make_random_graph
 
+    tiny = make_random_graph(200, 1000, random_state=0)
+    for dtype in ("float64", "float32"):  # fill numba's cache, untimed
+        fastrp_ours(tiny, 128, normalize_rows=True, dtype=dtype, **ISSUE13)
     for (nodes, edges), seed in zip([(300_000, 3_000_000), (400_000, 3_000_000),
                                      (1_000_000, 10_000_000)], seeds):
         G = make_random_graph(nodes, edges, random_state=seed)

@@ -133,6 +133,45 @@ def _spmm(indptr, indices, data, inv_degree, X, X_nonzero, out, out_nonzero):
 
 
 @jit(parallel=True)
+def _spmm_accumulate(indptr, indices, data, inv_degree, X, X_nonzero, out,
+                     out_nonzero, emb, weight, normalize):
+    """:func:`_spmm`, then ``emb += weight * row / ||row||`` (or ``weight *
+    row``) for each output row while it is in cache.
+
+    The full-width path's fusion of a hop with its accumulation: it saves the
+    two passes over ``(n, d)`` arrays (row norms, then the weighted add)
+    that follow each product otherwise, with the same operations in the same
+    order, so the result is identical.
+    """
+    n_rows, width = out.shape
+    for i in prange(n_rows):
+        acc = np.zeros(width)
+        touched = False
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if X_nonzero[j]:
+                touched = True
+                w = data[k]
+                for c in range(width):
+                    acc[c] += w * X[j, c]
+        scale = inv_degree[i]
+        any_nonzero = False
+        sq = 0.0
+        for c in range(width):
+            value = acc[c] * scale
+            out[i, c] = value
+            stored = out[i, c]
+            sq += stored * stored
+            any_nonzero |= value != 0.0
+        out_nonzero[i] = touched and any_nonzero
+        factor = weight
+        if normalize:
+            factor = weight / np.sqrt(sq) if sq > 0.0 else 0.0
+        for c in range(width):
+            emb[i, c] += factor * out[i, c]
+
+
+@jit(parallel=True)
 def _flag_nonzero_rows(X, flags):
     for i in prange(X.shape[0]):
         nonzero = False
@@ -270,6 +309,31 @@ def _terms(spec, S, start, stop):
         yield hop, a
 
 
+def _fused_full_width(spec, S, out, weights, normalize, progress):
+    """All columns in one block: each hop accumulates into ``out`` as it is
+    computed (:func:`_spmm_accumulate`); the result equals :func:`_terms`
+    followed by :func:`_add_squared_norms` and :func:`_accumulate`."""
+    n, width = spec.n_nodes, out.shape[1]
+    a, b = np.empty((n, width), spec.dtype), np.empty((n, width), spec.dtype)
+    a_nonzero, b_nonzero = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+    data = S.data.astype(spec.dtype, copy=False)
+    inv_degree = np.asarray(spec.inv_degree, dtype=spec.dtype)
+    _initial_block(spec, 0, width, a)
+    _flag_nonzero_rows(a, a_nonzero)
+    if weights[0] != 0.0:
+        sq_norms = np.zeros(n)
+        if normalize:
+            _add_squared_norms(a, sq_norms)
+        _accumulate(out, 0, a, weights[0], sq_norms, normalize)
+    for hop in range(1, len(weights)):
+        _spmm_accumulate(S.indptr, S.indices, data, inv_degree, a, a_nonzero, b,
+                         b_nonzero, out, float(weights[hop]), normalize)
+        a, b = b, a
+        a_nonzero, b_nonzero = b_nonzero, a_nonzero
+        if progress is not None:
+            progress.update()
+
+
 def fastrp_numba(S, spec, block_width, progress=None):
     """FastRP with numba kernels, in column blocks of ``block_width``.
 
@@ -302,6 +366,9 @@ def fastrp_numba(S, spec, block_width, progress=None):
                     _add_squared_norms(X, sq_norms[term])
                 if progress is not None and term > 0:
                     progress.update()
+    if len(blocks) == 1 and spec.variant != "gds":
+        _fused_full_width(spec, S, out, weights, normalize, progress)
+        blocks = []
     for start, stop in blocks:
         for term, X in _terms(spec, S, start, stop):
             if weights[term] != 0.0:

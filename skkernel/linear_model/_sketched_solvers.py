@@ -68,6 +68,50 @@ def sketch_and_solve(SA, Sb, alpha, xp):
     return SketchedSystem(P=P, x0=x0, sketch_residual=residual, rank=k)
 
 
+class CentredMatrix:
+    """``X - 1 mean^T`` without forming it (numpy only).
+
+    Supports what the Gram route and :func:`lsqr` use: ``shape``, row
+    slices, ``@`` with a vector and ``.T @`` a vector, each one pass over
+    ``X`` with a rank-one correction, and :meth:`gram`, which centres row
+    blocks in cache (``Xc^T Xc`` computed as ``X^T X - n mean mean^T``
+    would cancel catastrophically when the mean dominates the spread).
+    Saves the centred copy of ``X`` (``n x d`` floats written, then read)
+    that the default ``fit_intercept=True`` otherwise makes.
+    """
+
+    def __init__(self, X, mean):
+        self.X, self.mean = X, mean
+        self.shape = X.shape
+        self.dtype = X.dtype
+
+    def __getitem__(self, rows):
+        return CentredMatrix(self.X[rows], self.mean)
+
+    def __matmul__(self, v):
+        return self.X @ v - float(self.mean @ v)
+
+    @property
+    def T(self):
+        return _CentredTranspose(self)
+
+    def gram(self):
+        step = _block_rows(self.X, np)
+        G = np.zeros((self.shape[1], self.shape[1]))
+        for start in range(0, self.shape[0], step):
+            block = self.X[start:start + step] - self.mean
+            G += block.T @ block
+        return G
+
+
+class _CentredTranspose:
+    def __init__(self, A):
+        self.A = A
+
+    def __matmul__(self, u):
+        return self.A.X.T @ u - self.A.mean * float(u.sum())
+
+
 # Largest condition number of A~ for which the Cholesky factor of the
 # computed Gram matrix is used as the preconditioner: the computed Gram is
 # off by about eps ||A||^2, so A~ R^-1 has singular values within about
@@ -88,7 +132,7 @@ def gram_cholesky_system(A, alpha, xp):
     start is ``x0 = 0``, which costs no pass over ``A``.
     """
     d = A.shape[1]
-    G = A.T @ A  # numpy and cupy call syrk for this product
+    G = A.gram() if isinstance(A, CentredMatrix) else A.T @ A  # syrk
     if alpha > 0:
         G[xp.diag_indices(d)] += alpha
     if not bool(xp.isfinite(G).all()):
