@@ -71,13 +71,14 @@ def sketch_and_solve(SA, Sb, alpha, xp):
 class CentredMatrix:
     """``X - 1 mean^T`` without forming it (numpy only).
 
-    Supports what the Gram route and :func:`lsqr` use: ``shape``, row
-    slices, ``@`` with a vector and ``.T @`` a vector, each one pass over
-    ``X`` with a rank-one correction, and :meth:`gram`, which centres row
-    blocks in cache (``Xc^T Xc`` computed as ``X^T X - n mean mean^T``
-    would cancel catastrophically when the mean dominates the spread).
-    Saves the centred copy of ``X`` (``n x d`` floats written, then read)
-    that the default ``fit_intercept=True`` otherwise makes.
+    Every product centres one row block at a time into a cache-sized
+    temporary, ``fl(X_b - mean)``, exactly as the full copy ``X - mean``
+    would round it: the operator is the same fixed matrix as the copy's
+    (a product ``X v - (mean . v)`` would round differently at every call
+    and cost LSQR digits). Supports what the Gram route and :func:`lsqr`
+    use: ``shape``, row slices (returned centred), ``@`` and ``.T @`` with a
+    vector, and :meth:`gram`. Saves the ``n x d`` copy that the default
+    ``fit_intercept=True`` otherwise writes and reads back.
     """
 
     def __init__(self, X, mean):
@@ -85,21 +86,27 @@ class CentredMatrix:
         self.shape = X.shape
         self.dtype = X.dtype
 
+    def _blocks(self):
+        step = _block_rows(self.X, np)
+        for start in range(0, self.shape[0], step):
+            yield start, self.X[start:start + step] - self.mean
+
     def __getitem__(self, rows):
-        return CentredMatrix(self.X[rows], self.mean)
+        return self.X[rows] - self.mean
 
     def __matmul__(self, v):
-        return self.X @ v - float(self.mean @ v)
+        out = np.empty(self.shape[0])
+        for start, block in self._blocks():
+            out[start:start + block.shape[0]] = block @ v
+        return out
 
     @property
     def T(self):
         return _CentredTranspose(self)
 
     def gram(self):
-        step = _block_rows(self.X, np)
         G = np.zeros((self.shape[1], self.shape[1]))
-        for start in range(0, self.shape[0], step):
-            block = self.X[start:start + step] - self.mean
+        for _, block in self._blocks():
             G += block.T @ block
         return G
 
@@ -109,7 +116,10 @@ class _CentredTranspose:
         self.A = A
 
     def __matmul__(self, u):
-        return self.A.X.T @ u - self.A.mean * float(u.sum())
+        g = np.zeros(self.A.shape[1])
+        for start, block in self.A._blocks():
+            g += block.T @ u[start:start + block.shape[0]]
+        return g
 
 
 # Largest condition number of A~ for which the Cholesky factor of the
