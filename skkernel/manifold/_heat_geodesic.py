@@ -159,7 +159,8 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         limited to 2).
     n_neighbors : int, default=10
         ``k`` of the kNN graph; the alpha-decay bandwidth of a sample is the
-        distance to its ``k``-th neighbour. Must be smaller than n_samples.
+        distance to its ``k``-th neighbour. Above ``n_samples - 1``, that is
+        used instead, with a warning.
     decay : float or None, default=40
         Alpha-decay exponent ``a`` of ``exp(-(d / e_k)^a)``; ``None`` gives
         the plain (binary, symmetrised) kNN graph.
@@ -252,6 +253,9 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         Chebyshev bound on ``max |H - exp(-tL)|`` (NaN for other methods).
     lambda_max_ : float
         Upper bound on the Laplacian's spectrum used by Chebyshev.
+    n_neighbors_ : int
+        Neighbours used: ``n_neighbors``, or ``n_samples - 1`` (with a
+        warning) when the data has fewer samples.
     n_connected_components_ : int
         Components of the affinity graph (a warning is raised above 1).
     affinity_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
@@ -481,21 +485,29 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         with self._fit_context(X) as ctx:
             X, backend, rng = ctx.X, ctx.backend, ctx.random_state
             n = X.shape[0]
-            if self.n_neighbors >= n:
-                raise ValueError(
-                    f"n_neighbors={self.n_neighbors} must be smaller than "
-                    f"n_samples={n}: the graph needs that many neighbours "
-                    "besides each sample itself."
+            k = self.n_neighbors
+            if k >= n:
+                if n < 2:
+                    raise ValueError(
+                        f"HeatGeodesicEmbedding needs at least 2 samples, got "
+                        f"n_samples={n}: a graph needs neighbours."
+                    )
+                k = n - 1
+                warnings.warn(
+                    f"n_neighbors={self.n_neighbors} >= n_samples={n}: each "
+                    f"sample has only {k} other samples, so n_neighbors={k} is "
+                    "used (n_neighbors_).",
+                    UserWarning,
+                    stacklevel=4,
                 )
             groups = _duplicate_groups(X)
             X_graph = self._reduce(X, rng)
             nn = NearestNeighbors().fit(X_graph)
-            W, bandwidth = affinity_graph(nn, X_graph, self.n_neighbors, self.decay,
-                                          backend)
+            W, bandwidth = affinity_graph(nn, X_graph, k, self.decay, backend)
             n_comp = count_components(W)
             if n_comp > 1:
                 warnings.warn(
-                    f"The {self.n_neighbors}-nearest-neighbour graph has {n_comp} "
+                    f"The {k}-nearest-neighbour graph has {n_comp} "
                     "connected components: heat does not flow between them, so "
                     "their distances saturate at the ceiling sqrt(147 t). Increase "
                     "n_neighbors to connect the graph.",
@@ -520,6 +532,7 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                                     np.sqrt(n / landmarks.size))
             D = _zero_self_distances(D, landmarks, groups)
             self.t_ = float(t)
+            self.n_neighbors_ = int(k)
             self.power_, self.denoise_, self.mds_weights_ = power, rho, weighting
             self.embedding_ = self._embed(D, landmarks, groups, backend, rng)
             self.dissimilarity_ = D
@@ -741,7 +754,7 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         Y_fit = self.embedding_ if samples is None else self.embedding_[samples]
         bandwidth = self.bandwidth_ if samples is None else self.bandwidth_[samples]
         weights, exact, reach = extension_weights(
-            nn, X_fit, X_graph, bandwidth, self.n_neighbors, self.decay)
+            nn, X_fit, X_graph, bandwidth, self.n_neighbors_, self.decay)
         out = np.asarray(weights @ Y_fit)
         hit = exact >= 0
         out[hit] = Y_fit[exact[hit]]

@@ -254,11 +254,17 @@ def test_generators_shapes_and_ground_truth():
 # ------------------------------------------------------------ bad input
 
 
-def test_n_neighbors_too_large():
+def test_n_neighbors_too_large_uses_all_other_samples():
     X = np.random.RandomState(0).randn(10, 3)
-    with pytest.raises(ValueError, match=r"n_neighbors=10 must be smaller than "
-                                         r"n_samples=10"):
-        HeatGeodesicEmbedding(n_neighbors=10).fit(X)
+    with pytest.warns(UserWarning, match=r"n_neighbors=10 >= n_samples=10: each "
+                      r"sample has only 9 other samples, so n_neighbors=9"):
+        est = HeatGeodesicEmbedding(n_neighbors=10, random_state=0).fit(X)
+    assert est.n_neighbors_ == 9
+    ref = HeatGeodesicEmbedding(n_neighbors=9, random_state=0).fit(X)
+    np.testing.assert_array_equal(est.dissimilarity_, ref.dissimilarity_)
+    np.testing.assert_array_equal(est.transform(X[:3] + 0.1), ref.transform(X[:3] + 0.1))
+    with pytest.raises(ValueError, match="at least 2 samples, got n_samples=1"):
+        HeatGeodesicEmbedding().fit(X[:1])
 
 
 def test_nan_is_rejected():
