@@ -28,7 +28,6 @@ from ..sketch._sketches import (
 from ..utils import draw_seed, progress_bar
 from ..utils._linalg import rank_cutoff
 from ._sketched_solvers import (
-    CentredMatrix,
     fossils,
     gram_cholesky_system,
     iterative_sketching,
@@ -447,19 +446,10 @@ class SketchedLinearRegression(RegressorMixin, SkkernelEstimator):
         X, y = on_backend(X, backend), on_backend(y, backend)
         n, d = X.shape
         w = xp.asarray(w)
-        # Up to 256 features the Gram route centres row blocks in cache (no
-        # n x d copy; measured as fast or faster at 100,000 x 200); wider,
-        # the blocks' Gram updates cost more than the copy (200,000 x 500:
-        # 1.5-1.7 s against 1.2 s).
-        implicit = (self.fit_intercept and not weighted and xp is np
-                    and solver in ("auto", "cholesky_lsqr") and d <= 256)
         if self.fit_intercept:
             x_mean = (w @ X) / w.sum()
             y_mean = float((w @ y) / w.sum())
-            # The Gram route centres X on the fly (no n x d copy); the
-            # sketching solvers and the fallback get the centred copy.
-            A = CentredMatrix(X, x_mean) if implicit else X - x_mean
-            b = y - y_mean
+            A, b = X - x_mean, y - y_mean
         else:
             x_mean, y_mean = xp.zeros(d), 0.0
             A, b = X, y
@@ -471,16 +461,9 @@ class SketchedLinearRegression(RegressorMixin, SkkernelEstimator):
         if solver in ("auto", "cholesky_lsqr"):
             # Validates sketch_size now: the sketch is the fallback.
             self._resolve_sketch_size(n, d, "sap", cap=True)
-            if implicit:
-                # X is finite (validated); an overflow of the centring shows
-                # in the Gram, which then refuses, and the fallback checks.
-                _check_finite_data(X[:0], b, xp)
-            else:
-                _check_finite_data(A, b, xp)
+            _check_finite_data(A, b, xp)
             system = gram_cholesky_system(A, alpha, xp)
             solver = "cholesky_lsqr" if system is not None else "sap"
-            if system is None and implicit:
-                A = X - x_mean
         if solver == "lstsq":
             _check_finite_data(A, b, xp)
             coef, rank = self._lstsq(A, b, alpha, backend)

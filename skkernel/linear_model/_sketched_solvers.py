@@ -68,60 +68,6 @@ def sketch_and_solve(SA, Sb, alpha, xp):
     return SketchedSystem(P=P, x0=x0, sketch_residual=residual, rank=k)
 
 
-class CentredMatrix:
-    """``X - 1 mean^T`` without forming it (numpy only).
-
-    Every product centres one row block at a time into a cache-sized
-    temporary, ``fl(X_b - mean)``, exactly as the full copy ``X - mean``
-    would round it: the operator is the same fixed matrix as the copy's
-    (a product ``X v - (mean . v)`` would round differently at every call
-    and cost LSQR digits). Supports what the Gram route and :func:`lsqr`
-    use: ``shape``, row slices (returned centred), ``@`` and ``.T @`` with a
-    vector, and :meth:`gram`. Saves the ``n x d`` copy that the default
-    ``fit_intercept=True`` otherwise writes and reads back.
-    """
-
-    def __init__(self, X, mean):
-        self.X, self.mean = X, mean
-        self.shape = X.shape
-        self.dtype = X.dtype
-
-    def _blocks(self):
-        step = _block_rows(self.X, np)
-        for start in range(0, self.shape[0], step):
-            yield start, self.X[start:start + step] - self.mean
-
-    def __getitem__(self, rows):
-        return self.X[rows] - self.mean
-
-    def __matmul__(self, v):
-        out = np.empty(self.shape[0])
-        for start, block in self._blocks():
-            out[start:start + block.shape[0]] = block @ v
-        return out
-
-    @property
-    def T(self):
-        return _CentredTranspose(self)
-
-    def gram(self):
-        G = np.zeros((self.shape[1], self.shape[1]))
-        for _, block in self._blocks():
-            G += block.T @ block
-        return G
-
-
-class _CentredTranspose:
-    def __init__(self, A):
-        self.A = A
-
-    def __matmul__(self, u):
-        g = np.zeros(self.A.shape[1])
-        for start, block in self.A._blocks():
-            g += block.T @ u[start:start + block.shape[0]]
-        return g
-
-
 # Largest condition number of A~ for which the Cholesky factor of the
 # computed Gram matrix is used as the preconditioner: the computed Gram is
 # off by about eps ||A||^2, so A~ R^-1 has singular values within about
@@ -142,25 +88,26 @@ def gram_cholesky_system(A, alpha, xp):
     start is ``x0 = 0``, which costs no pass over ``A``.
     """
     d = A.shape[1]
-    G = A.gram() if isinstance(A, CentredMatrix) else A.T @ A  # syrk
+    G = A.T @ A  # numpy and cupy call syrk for this product
     if alpha > 0:
         G[xp.diag_indices(d)] += alpha
     if not bool(xp.isfinite(G).all()):
         return None
-    with small_factorization():
-        try:
-            L = xp.linalg.cholesky(G)
-        except Exception:  # numpy's and cupy's LinAlgError
-            return None
-        if not bool(xp.isfinite(L).all()):  # cupy returns NaN instead of raising
-            return None
-        s = xp.linalg.svd(L, compute_uv=False)
-        if not float(s[-1]) > 0 or float(s[0] / s[-1]) > GRAM_MAX_CONDITION:
-            return None
-        if xp is np:
-            P = scipy.linalg.solve_triangular(L, np.eye(d), lower=True, trans="T")
-        else:
-            P = xp.linalg.inv(L.T)
+    # d x d factorisations: no thread limit needed (threadpoolctl's first
+    # use alone costs ~15 ms of library scanning on the first fit).
+    try:
+        L = xp.linalg.cholesky(G)
+    except Exception:  # numpy's and cupy's LinAlgError
+        return None
+    if not bool(xp.isfinite(L).all()):  # cupy returns NaN instead of raising
+        return None
+    s = xp.linalg.svd(L, compute_uv=False)
+    if not float(s[-1]) > 0 or float(s[0] / s[-1]) > GRAM_MAX_CONDITION:
+        return None
+    if xp is np:
+        P = scipy.linalg.solve_triangular(L, np.eye(d), lower=True, trans="T")
+    else:
+        P = xp.linalg.inv(L.T)
     return SketchedSystem(P=P, x0=xp.zeros(d), sketch_residual=float("nan"),
                           rank=d)
 
