@@ -104,6 +104,21 @@ def _fill_initial_block(seed, n_base, sparsity, node_scale, col_start, out):
                 out[i, c] = 0.0
 
 
+@jit
+def _gather_row(indptr, indices, data, X, X_nonzero, i, acc):
+    """``acc += sum_k data[k] X[indices[k]]`` over row ``i`` of the CSR
+    matrix, skipping rows of ``X`` flagged all-zero; True if any was used."""
+    touched = False
+    for k in range(indptr[i], indptr[i + 1]):
+        j = indices[k]
+        if X_nonzero[j]:
+            touched = True
+            w = data[k]
+            for c in range(acc.shape[0]):
+                acc[c] += w * X[j, c]
+    return touched
+
+
 @jit(parallel=True)
 def _spmm(indptr, indices, data, inv_degree, X, X_nonzero, out, out_nonzero):
     """out = D^-1 (S @ X) for CSR S, one output row per thread step.
@@ -115,14 +130,7 @@ def _spmm(indptr, indices, data, inv_degree, X, X_nonzero, out, out_nonzero):
     n_rows, width = out.shape
     for i in prange(n_rows):
         acc = np.zeros(width)
-        touched = False
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            if X_nonzero[j]:
-                touched = True
-                w = data[k]
-                for c in range(width):
-                    acc[c] += w * X[j, c]
+        touched = _gather_row(indptr, indices, data, X, X_nonzero, i, acc)
         scale = inv_degree[i]
         any_nonzero = False
         for c in range(width):
@@ -146,14 +154,7 @@ def _spmm_accumulate(indptr, indices, data, inv_degree, X, X_nonzero, out,
     n_rows, width = out.shape
     for i in prange(n_rows):
         acc = np.zeros(width)
-        touched = False
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            if X_nonzero[j]:
-                touched = True
-                w = data[k]
-                for c in range(width):
-                    acc[c] += w * X[j, c]
+        touched = _gather_row(indptr, indices, data, X, X_nonzero, i, acc)
         scale = inv_degree[i]
         any_nonzero = False
         sq = 0.0
