@@ -5,7 +5,7 @@ Usage::
     python benchmarks/bench_fastrp.py                # everything
     python benchmarks/bench_fastrp.py --quality      # Micro/Macro-F1, 10 %..90 % labels
     python benchmarks/bench_fastrp.py --speed        # BlogCatalog + 1e6-node graph
-    python benchmarks/bench_fastrp.py --generated    # issue 13: 3e5-1e6 nodes, new seeds
+    python benchmarks/bench_fastrp.py --generated    # 3e5-1e6 nodes, new seeds
 
 The peer is the straightforward scipy version of the authors' code (GTmac/FastRP
 ``fastrp.py``): ``SparseRandomProjection`` for ``R``, repeated sparse products
@@ -95,7 +95,8 @@ def memory_floor(A, n_components, n_hops, itemsize, bandwidth):
     projection) reads the CSR arrays (12 bytes a stored entry), gathers one
     row of ``d`` values per stored entry and writes the ``n x d`` result.
     """
-    per_hop = A.nnz * (n_components * itemsize + 12) + A.shape[0] * n_components * itemsize
+    per_hop = (A.nnz * (n_components * itemsize + 12)
+               + A.shape[0] * n_components * itemsize)
     return (n_hops - 1) * per_hop / bandwidth
 
 

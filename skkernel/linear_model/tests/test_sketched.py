@@ -270,7 +270,8 @@ def test_input_errors(data):
     with pytest.raises(ValueError, match="sample_weight must be non-negative"):
         SketchedLinearRegression().fit(X, y, sample_weight=-np.ones(len(y)))
     with pytest.raises(ValueError, match=r"sketch_size=2000 exceeds the 1500 rows"):
-        SketchedLinearRegression(solver="sap", sketch="srht", sketch_size=2000).fit(X, y)
+        SketchedLinearRegression(solver="sap", sketch="srht",
+                                 sketch_size=2000).fit(X, y)
 
 
 def test_no_warning_on_well_posed_problem(data):
@@ -309,7 +310,8 @@ def test_auto_sketch_size(data):
                                          random_state=0).fit(X, y)
         assert model.sketch_size_ == size, (solver, sketch)
     # Capped at n_samples, but never below n_features.
-    assert SketchedLinearRegression(solver="sap").fit(X[:100], y[:100]).sketch_size_ == 100
+    small = SketchedLinearRegression(solver="sap").fit(X[:100], y[:100])
+    assert small.sketch_size_ == 100
     for seed in range(20):
         # 12 centred rows have rank 11; a sketch as tall as X is X itself, so
         # the rank (and the minimum-norm solution) never depends on the seed.
