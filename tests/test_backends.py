@@ -125,3 +125,17 @@ def test_hash_rng_cupy_matches_numpy():
     np.testing.assert_array_equal(
         hash_uniform(99, cupy.asarray(index), xp=cupy).get(), hash_uniform(99, index)
     )
+
+
+def test_jit_compiles_functions_without_a_source_file_uncached():
+    # A function typed at a prompt (or in a doctest) has no file for numba's
+    # disk cache: jit compiles it without the cache instead of raising.
+    from skkernel.backend import jit
+    from skkernel.backend._numba import _has_source_file
+
+    namespace = {}
+    exec("def add(a, b):\n    return a + b\n", namespace)
+    assert not _has_source_file(namespace["add"])
+    assert _has_source_file(test_jit_compiles_functions_without_a_source_file_uncached)
+    assert jit(namespace["add"])(1, 2) == 3
+    assert jit(parallel=False)(namespace["add"])(2.5, 1.0) == 3.5

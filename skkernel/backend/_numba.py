@@ -1,5 +1,6 @@
 """The one place where numba compilation flags live."""
 
+import inspect
 import os
 
 import numba
@@ -35,8 +36,21 @@ def jit(func=None, *, parallel=False, fastmath=False):
     >>> add(1, 2)
     3
     """
-    decorator = numba.njit(cache=_CACHE, parallel=parallel, fastmath=fastmath)
-    return decorator if func is None else decorator(func)
+    def decorate(f):
+        # numba's on-disk cache needs a source file: functions typed at a
+        # prompt or in a doctest compile uncached instead of raising.
+        cache = _CACHE and _has_source_file(f)
+        return numba.njit(cache=cache, parallel=parallel, fastmath=fastmath)(f)
+
+    return decorate if func is None else decorate(func)
+
+
+def _has_source_file(func):
+    try:
+        path = inspect.getfile(func)
+    except TypeError:
+        return False
+    return not (path.startswith("<") and path.endswith(">"))
 
 
 @jit(parallel=True)
