@@ -464,9 +464,13 @@ class SketchedLinearRegression(RegressorMixin, SkkernelEstimator):
         if solver in ("auto", "cholesky_lsqr"):
             # Validates sketch_size now: the sketch is the fallback.
             self._resolve_sketch_size(n, d, "sap", cap=True)
-            _check_finite_data(A, b, xp)
+            # A centring that overflowed shows in the Gram matrix (checked
+            # there) at no extra pass over A; y is checked here.
+            _check_finite_data(A[:0], b, xp)
             system = gram_cholesky_system(A, alpha, xp)
             solver = "cholesky_lsqr" if system is not None else "sap"
+            if system is None:
+                _check_finite_data(A, b, xp)
         if solver == "lstsq":
             _check_finite_data(A, b, xp)
             coef, rank = self._lstsq(A, b, alpha, backend)
