@@ -285,12 +285,14 @@ def _initial_block(spec, col_start, col_stop, buffer):
         buffer[:, max(col_start, spec.n_base) - col_start :] = spec.node_features @ W
 
 
-def _terms(spec, S, start, stop):
+def _terms(spec, S, start, stop, fused_into=None):
     """Yield ``(term, X)``: the starting block, then each hop's block.
 
     ``X`` is one of two C-contiguous buffers (contiguous rows let numba
     vectorise the inner loops) and is overwritten two steps later, so callers
-    consume it before advancing.
+    consume it before advancing. With ``fused_into=(out, weights,
+    normalize)`` each hop is also accumulated into ``out`` as it is computed
+    (:func:`_spmm_accumulate`), so callers accumulate only the starting block.
     """
     n, width = spec.n_nodes, stop - start
     a, b = np.empty((n, width), spec.dtype), np.empty((n, width), spec.dtype)
@@ -302,37 +304,17 @@ def _terms(spec, S, start, stop):
     _flag_nonzero_rows(a, a_nonzero)
     yield 0, a
     for hop in range(1, len(spec.iteration_weights) + 1):
-        _spmm(S.indptr, S.indices, data, inv_degree, a, a_nonzero, b, b_nonzero)
+        if fused_into is None:
+            _spmm(S.indptr, S.indices, data, inv_degree, a, a_nonzero, b, b_nonzero)
+        else:
+            out, weights, normalize = fused_into
+            _spmm_accumulate(S.indptr, S.indices, data, inv_degree, a, a_nonzero,
+                             b, b_nonzero, out, float(weights[hop]), normalize)
         a, b = b, a
         a_nonzero, b_nonzero = b_nonzero, a_nonzero
         if spec.variant == "gds":
             _normalize_rows_inplace(a)
         yield hop, a
-
-
-def _fused_full_width(spec, S, out, weights, normalize, progress):
-    """All columns in one block: each hop accumulates into ``out`` as it is
-    computed (:func:`_spmm_accumulate`); the result equals :func:`_terms`
-    followed by :func:`_add_squared_norms` and :func:`_accumulate`."""
-    n, width = spec.n_nodes, out.shape[1]
-    a, b = np.empty((n, width), spec.dtype), np.empty((n, width), spec.dtype)
-    a_nonzero, b_nonzero = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
-    data = S.data.astype(spec.dtype, copy=False)
-    inv_degree = np.asarray(spec.inv_degree, dtype=spec.dtype)
-    _initial_block(spec, 0, width, a)
-    _flag_nonzero_rows(a, a_nonzero)
-    if weights[0] != 0.0:
-        sq_norms = np.zeros(n)
-        if normalize:
-            _add_squared_norms(a, sq_norms)
-        _accumulate(out, 0, a, weights[0], sq_norms, normalize)
-    for hop in range(1, len(weights)):
-        _spmm_accumulate(S.indptr, S.indices, data, inv_degree, a, a_nonzero, b,
-                         b_nonzero, out, float(weights[hop]), normalize)
-        a, b = b, a
-        a_nonzero, b_nonzero = b_nonzero, a_nonzero
-        if progress is not None:
-            progress.update()
 
 
 def fastrp_numba(S, spec, block_width, progress=None):
@@ -367,12 +349,13 @@ def fastrp_numba(S, spec, block_width, progress=None):
                     _add_squared_norms(X, sq_norms[term])
                 if progress is not None and term > 0:
                     progress.update()
-    if len(blocks) == 1 and spec.variant != "gds":
-        _fused_full_width(spec, S, out, weights, normalize, progress)
-        blocks = []
+    # All columns in one block: each hop accumulates while its rows are in
+    # cache (same operations, same order: the result is identical).
+    fused = (out, weights, normalize) if (
+        len(blocks) == 1 and spec.variant != "gds") else None
     for start, stop in blocks:
-        for term, X in _terms(spec, S, start, stop):
-            if weights[term] != 0.0:
+        for term, X in _terms(spec, S, start, stop, fused_into=fused):
+            if weights[term] != 0.0 and (fused is None or term == 0):
                 if normalize and not norms_first:
                     _add_squared_norms(X, sq_norms[term])
                 _accumulate(out, start, X, weights[term], sq_norms[term], normalize)

@@ -69,9 +69,9 @@ def _lstsq_xp(A, b, cutoff):
 LSTSQ = Dispatch("least squares", numpy=_lstsq_gelsd, cupy=_lstsq_xp)
 
 
-def _check_finite_data(A, b, xp):
+def _check_finite_data(xp, *arrays):
     """Refuse centred data that overflowed (LAPACK would print and fail)."""
-    if not (bool(xp.isfinite(A).all()) and bool(xp.isfinite(b).all())):
+    if not all(bool(xp.isfinite(a).all()) for a in arrays):
         raise ValueError(
             "The centred, weighted X and y are not finite: the data's magnitude "
             "overflows float64 arithmetic. Rescale X and y (for example with "
@@ -466,13 +466,13 @@ class SketchedLinearRegression(RegressorMixin, SkkernelEstimator):
             self._resolve_sketch_size(n, d, "sap", cap=True)
             # A centring that overflowed shows in the Gram matrix (checked
             # there) at no extra pass over A; y is checked here.
-            _check_finite_data(A[:0], b, xp)
+            _check_finite_data(xp, b)
             system = gram_cholesky_system(A, alpha, xp)
             solver = "cholesky_lsqr" if system is not None else "sap"
             if system is None:
-                _check_finite_data(A, b, xp)
+                _check_finite_data(xp, A, b)
         if solver == "lstsq":
-            _check_finite_data(A, b, xp)
+            _check_finite_data(xp, A, b)
             coef, rank = self._lstsq(A, b, alpha, backend)
             n_iter, sketch_size, converged = 0, None, True
             residual = math.sqrt(normal_residual(A, b, coef, alpha, xp)[1])

@@ -178,10 +178,12 @@ def lsqr(A, b, alpha, system, tol, max_iter, xp, progress=None):
     P = system.P
     sqrt_alpha = math.sqrt(alpha)
     x0 = system.x0
-    if bool(xp.any(x0)):
+    from_zero = not bool(xp.any(x0))  # a zero start needs no pass over A
+    if not from_zero:
         u1 = b - A @ x0
         u2 = -sqrt_alpha * x0
-    if not bool(xp.any(x0)) or float(u1 @ u1 + u2 @ u2) >= float(b @ b):
+        from_zero = float(u1 @ u1 + u2 @ u2) >= float(b @ b)
+    if from_zero:
         x0 = xp.zeros_like(x0)
         u1, u2 = b.copy(), xp.zeros(A.shape[1])
 

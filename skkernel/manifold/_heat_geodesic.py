@@ -617,18 +617,18 @@ class HeatGeodesicEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     def _resolve_t(self, L, W, phi, backend, rng, n_components):
         if not isinstance(self.t, str):
             return float(self.t)
+        n = L.shape[0]
+        # Fixed times (the cap, the knee's grid) are for the normalized L; the
+        # combinatorial L's spectrum is about the mean degree times larger.
+        unit = 1.0
+        if self.laplacian == "combinatorial":
+            unit = 1.0 / max(float(W.sum()) / n, 1e-12)
         if self.t == "auto":
             gap = spectral_gap(L, n_components, rng)
             if not gap > 0:  # too few samples for a gap: the old default
                 return _FALLBACK_T
-            cap = _AUTO_T_MAX
-            if self.laplacian == "combinatorial":  # in units of the mean degree
-                cap = cap / max(float(W.sum()) / L.shape[0], 1e-12)
-            return min(_AUTO_T_GAP / gap, cap)
-        n = L.shape[0]
-        grid = _AUTO_T_GRID
-        if self.laplacian == "combinatorial":
-            grid = grid / max(float(W.sum()) / n, 1e-12)
+            return min(_AUTO_T_GAP / gap, _AUTO_T_MAX * unit)
+        grid = _AUTO_T_GRID * unit
         columns = np.sort(rng.choice(n, size=min(n, _AUTO_T_COLUMNS), replace=False))
         order = (chebyshev_order(grid[-1], phi, self.tol)
                  if self.order == "auto" else int(self.order))
