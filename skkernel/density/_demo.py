@@ -13,7 +13,7 @@ def _private_breast_cancer(backend):
     X, y = load_breast_cancer(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(np.log1p(X), y,
                                                         random_state=0, stratify=y)
-    clf = PrivateKernelClassifier(bandwidth=1.0, epsilon=2.0, random_state=0,
+    clf = PrivateKernelClassifier(epsilon=2.0, random_state=0,
                                   backend=backend).fit(X_train, y_train)
     return clf.score(X_test, y_test)
 

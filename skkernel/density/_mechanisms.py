@@ -152,3 +152,65 @@ def check_radius(X, data_radius, clip, norm, name):
     if norm == "l2":
         return X * np.minimum(1.0, data_radius / np.maximum(norms, 1e-300))[:, None]
     return np.clip(X, -data_radius, data_radius)
+
+
+def median_distance_range(data_radius):
+    """Public range ``[lo, hi]`` of ``log2`` distances for the private median.
+
+    ``log2(2R) - 20`` to ``log2(2R)`` with a declared radius ``R`` (no
+    distance exceeds ``2R``), else ``-10`` to ``10`` (distances from about
+    1e-3 to 1e3).
+    """
+    if data_radius is not None:
+        hi = math.log2(2.0 * data_radius)
+        return hi - 20.0, hi
+    return -10.0, 10.0
+
+
+def private_median_distance(X, epsilon, data_radius, rng):
+    """An epsilon-DP median of the distances between disjoint pairs of points.
+
+    The points are paired by a public random permutation, so each point is
+    in one pair and replacing it changes one of the ``N = n // 2``
+    distances. Their ``log2``, clipped to :func:`median_distance_range`,
+    go through the exponential mechanism for quantiles (Smith, STOC 2011;
+    Gillenwater, Joseph and Kulesza, ICML 2021): the gap between the
+    ``i``-th and ``i+1``-th sorted value is drawn with probability
+    proportional to its length times ``exp(-epsilon |i - N/2| / 2)`` (the
+    rank utility has sensitivity 1), and the output is uniform in it. The
+    two ends of the range are also candidates, atoms of weight one octave
+    with the same utility, so distances beyond the range give its end
+    rather than a uniform draw.
+
+    Returns
+    -------
+    median : float
+        The private median distance.
+    """
+    lo, hi = median_distance_range(data_radius)
+    n_pairs = X.shape[0] // 2
+    order = rng.permutation(X.shape[0])[: 2 * n_pairs]
+    diff = X[order[0::2]] - X[order[1::2]]
+    with np.errstate(divide="ignore"):
+        logs = np.sort(np.clip(np.log2(np.sqrt(np.einsum("ij,ij->i", diff, diff))),
+                               lo, hi))
+    edges = np.concatenate([[lo], logs, [hi]])
+    # Utility of a value v: -max(0, #below v - N/2, #above v - N/2). The open
+    # gaps have weight (length) x exp(epsilon u / 2); the two ends are atoms
+    # of weight one octave, so distances beyond the range pick an end (and
+    # the caller warns) instead of a uniform draw over the range.
+    half = n_pairs / 2.0
+    gap_utility = -np.abs(np.arange(n_pairs + 1) - half)
+    at_lo = np.searchsorted(logs, lo, side="right")
+    at_hi = n_pairs - np.searchsorted(logs, hi, side="left")
+    end_utility = -np.maximum(0.0, np.array([n_pairs - at_lo, n_pairs - at_hi]) - half)
+    with np.errstate(divide="ignore"):
+        logits = np.concatenate([np.log(np.diff(edges)), [0.0, 0.0]]) + 0.5 * epsilon \
+            * np.concatenate([gap_utility, end_utility])
+    weights = np.exp(logits - logits.max())
+    pick = int(rng.choice(weights.size, p=weights / weights.sum()))
+    if pick == n_pairs + 1:
+        return float(2.0**lo)
+    if pick == n_pairs + 2:
+        return float(2.0**hi)
+    return float(2.0 ** rng.uniform(edges[pick], edges[pick + 1]))

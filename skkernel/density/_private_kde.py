@@ -1,6 +1,7 @@
 """Differentially private kernel density (Backurs et al., ICLR 2024) and classifier."""
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,10 +13,20 @@ from ..backend import like_input, to_cpu
 from ..base import COMMON_CONSTRAINTS, Interval, Options, SkkernelEstimator
 from ._exact import log_kernel_norm
 from ._features import draw_feature_map, feature_sums, query_sketch, release_sketch
-from ._mechanisms import check_radius
+from ._mechanisms import check_radius, median_distance_range, private_median_distance
 
 _MAX_AUTO_FEATURES = 4096
 _AUTO_COMPONENTS = 256
+#: bandwidth="auto": the share of epsilon spent on the private median distance,
+#: and the bandwidth as a multiple of that median (chosen by cross-validation
+#: on the training splits of digits, breast_cancer and a 2048-feature map of
+#: digits; see benchmarks/results/private_kde.md).
+#: The budget is 64 / (n // 2), within [0.1, 0.5] of epsilon: then a value
+#: outside all distances (utility -N/2) is e**-16 times as likely, per unit
+#: of length, as one at the median.
+_AUTO_BANDWIDTH_SHARE = (0.1, 0.5)
+_AUTO_BANDWIDTH_BUDGET = 64.0
+_AUTO_BANDWIDTH_FACTOR = 2.0 / 3.0
 
 
 class _PrivateSimilarity(SkkernelEstimator):
@@ -28,7 +39,7 @@ class _PrivateSimilarity(SkkernelEstimator):
 
     _parameter_constraints = {
         "kernel": [Options("gaussian", "exponential", "cauchy")],
-        "bandwidth": [Interval(Real, 0, None, closed="neither")],
+        "bandwidth": [Interval(Real, 0, None, closed="neither"), Options("auto")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "delta": [Interval(Real, 0, 1, closed="left")],
         "method": [Options("auto", "jl_rff", "rff")],
@@ -41,6 +52,9 @@ class _PrivateSimilarity(SkkernelEstimator):
         "n_jobs": COMMON_CONSTRAINTS["n_jobs"],
     }
     _finite_fitted_attributes = ("sketch_",)
+    # n_random_features="auto": factor on the balance point, and its floor.
+    _auto_feature_factor = 1.0
+    _min_auto_features = 16
     # The numba queries run in float32 (see _features._query_sketch_numba);
     # the tolerance the house check compares them with numpy's float64 at.
     _numba_tolerance = (1e-5, 1e-6)
@@ -62,7 +76,7 @@ class _PrivateSimilarity(SkkernelEstimator):
         self.backend = backend
         self.n_jobs = n_jobs
 
-    def _resolve_sizes(self, n_samples, n_features):
+    def _resolve_sizes(self, n_samples, n_features, n_groups, epsilon):
         """Method, JL dimension and feature count (from public sizes only)."""
         k = (min(n_features, _AUTO_COMPONENTS) if self.n_components == "auto"
              else self.n_components)
@@ -79,21 +93,46 @@ class _PrivateSimilarity(SkkernelEstimator):
             # The Gaussian mechanism's error does not grow with m.
             m = _MAX_AUTO_FEATURES
         else:
-            # Sampling variance ~ 1 / (2 m), Laplace variance ~ 16 m / (eps n)^2:
-            # their sum is smallest at m = eps n / sqrt(32).
+            # Sampling variance ~ s^2 / (2 m) for a score that is a share s of
+            # the mean similarity (s = 1 / n_groups for a class), Laplace
+            # variance ~ 16 m / (eps n)^2: their sum is smallest at
+            # m = s eps n / sqrt(32).
             m = int(min(_MAX_AUTO_FEATURES,
-                        max(16, round(self.epsilon * n_samples / math.sqrt(32)))))
+                        max(self._min_auto_features,
+                            round(self._auto_feature_factor * epsilon * n_samples
+                                  / (n_groups * math.sqrt(32))))))
         return method, (k if method == "jl_rff" else None), m
 
     def _release(self, X, groups, n_groups, ctx):
         X = check_radius(to_cpu(X), self.data_radius, self.clip, "l2",
                          type(self).__name__)
         n, d = X.shape
-        method, k, m = self._resolve_sizes(n, d)
-        feature_map = draw_feature_map(self.kernel, self.bandwidth, d, k, m,
+        epsilon = self.epsilon
+        bandwidth = self.bandwidth
+        if bandwidth == "auto":
+            # Sequential composition: a share of epsilon buys the bandwidth,
+            # the rest the sketch.
+            low, high = _AUTO_BANDWIDTH_SHARE
+            bandwidth_epsilon = min(high * epsilon, max(
+                low * epsilon, _AUTO_BANDWIDTH_BUDGET / max(n // 2, 1)))
+            epsilon = epsilon - bandwidth_epsilon
+            median = private_median_distance(X, bandwidth_epsilon, self.data_radius,
+                                             ctx.random_state)
+            lo, hi = median_distance_range(self.data_radius)
+            if not lo + 0.5 < math.log2(median) < hi - 0.5:
+                # Post-processing of the private output: free to report.
+                warnings.warn(
+                    f"{type(self).__name__}: bandwidth='auto' found a median "
+                    f"distance of {median:.3g}, within half an octave of an end "
+                    f"of its range [{2.0**lo:.3g}, {2.0**hi:.3g}]; rescale X or "
+                    "pass a bandwidth.", UserWarning, stacklevel=3)
+            bandwidth = _AUTO_BANDWIDTH_FACTOR * median
+        method, k, m = self._resolve_sizes(n, d, n_groups, epsilon)
+        feature_map = draw_feature_map(self.kernel, bandwidth, d, k, m,
                                        ctx.random_state)
         sums = feature_sums(X, groups, n_groups, feature_map, ctx.backend)
-        sketch = release_sketch(sums, n, self.epsilon, self.delta, ctx.random_state)
+        sketch = release_sketch(sums, n, epsilon, self.delta, ctx.random_state)
+        self.bandwidth_ = bandwidth
         self.method_ = method
         self.n_components_ = k
         self.n_random_features_ = m
@@ -112,8 +151,17 @@ _SHARED_PARAMETERS = """
     kernel : {"gaussian", "exponential", "cauchy"}, default="gaussian"
         ``exp(-r^2 / (2 h^2))`` (scikit-learn's convention), ``exp(-r / h)``
         or ``1 / (1 + r^2 / h^2)``, with ``r`` the Euclidean distance.
-    bandwidth : float, default=1.0
-        The bandwidth ``h``.
+    bandwidth : float or "auto", default=@BANDWIDTH@
+        The bandwidth ``h``. ``"auto"``: a private median heuristic. A share
+        ``epsilon_h = 64 / (n // 2)`` of the budget, kept within
+        ``[0.1, 0.5] epsilon``, buys an epsilon_h-DP median of the distances
+        between disjoint random pairs of training points (the exponential
+        mechanism for quantiles on their ``log2``, over ``[2 R / 2**20, 2 R]``
+        with a ``data_radius`` ``R``, else ``[2**-10, 2**10]``; a warning
+        when the result is near an end), ``h`` is two thirds of it, and the
+        sketch gets ``epsilon - epsilon_h`` (sequential composition). The
+        factor was chosen by cross-validation on training splits for
+        classification; a density usually wants a smaller ``h``.
     epsilon : float, default=1.0
         Privacy budget of the one release made by ``fit``.
     delta : float, default=0.0
@@ -130,10 +178,14 @@ _SHARED_PARAMETERS = """
         Dimension ``k`` of the JL map; ``"auto"`` is ``min(n_features, 256)``.
     n_random_features : int or "auto", default="auto"
         Number ``m`` of random features. ``"auto"`` balances the sampling
-        error (variance about ``1 / (2 m)``) against the Laplace noise
-        (about ``16 m / (epsilon n)^2``): ``epsilon n / sqrt(32)`` clipped to
-        ``[16, 4096]``, or 4096 with ``delta > 0``. It depends on ``n`` only,
-        which is public.
+        error against the Laplace noise (variance about
+        ``16 m / (epsilon n)^2``). For a density the sampling variance is
+        about ``1 / (2 m)``; a class's score is its share (about ``1 / K`` of
+        ``K`` classes) of the mean similarity, so its sampling error is ``K``
+        times smaller, and the balance is at ``epsilon n / (K sqrt(32))``
+        (``K = 1`` for a density, ``epsilon`` the sketch's share), clipped to
+        ``[16, 4096]``; 4096 with ``delta > 0``. It depends on ``n``, ``K``
+        and ``epsilon`` only, which are public.
     data_radius : float or None, default=None
         Declared bound ``||x|| <= R``. The features are bounded whatever the
         data, so the guarantee holds without it; when given, points outside
@@ -171,7 +223,7 @@ class PrivateKernelDensity(_PrivateSimilarity):
     projection as the baseline.
 
     Parameters
-    ----------""" + _SHARED_PARAMETERS + """
+    ----------""" + _SHARED_PARAMETERS.replace("@BANDWIDTH@", "1.0") + """
 
     Attributes
     ----------
@@ -180,6 +232,9 @@ class PrivateKernelDensity(_PrivateSimilarity):
     feature_map_ : dict
         The public random map: ``signs`` and ``index`` of the JL transform
         (None for ``"rff"``), ``frequencies`` and ``phases``.
+    bandwidth_ : float
+        The bandwidth used (the private median rule's with
+        ``bandwidth="auto"``; public, part of the release).
     method_ : str
         The method used.
     n_components_ : int or None
@@ -312,7 +367,7 @@ class PrivateKernelDensity(_PrivateSimilarity):
         similarity = self._similarity(X)[:, 0]
         tiny = np.finfo(np.float64).tiny
         try:
-            norm = log_kernel_norm(self.kernel, self.bandwidth, self.n_features_in_)
+            norm = log_kernel_norm(self.kernel, self.bandwidth_, self.n_features_in_)
         except ValueError:  # the Cauchy kernel in d >= 2: no density
             norm = 0.0
         return like_input(np.log(np.maximum(similarity, tiny)) + norm, X)
@@ -345,7 +400,7 @@ class PrivateKernelClassifier(ClassifierMixin, _PrivateSimilarity):
     map and one small product.
 
     Parameters
-    ----------""" + _SHARED_PARAMETERS + """
+    ----------""" + _SHARED_PARAMETERS.replace("@BANDWIDTH@", '"auto"') + """
 
     Attributes
     ----------
@@ -356,6 +411,9 @@ class PrivateKernelClassifier(ClassifierMixin, _PrivateSimilarity):
         by ``n``.
     feature_map_ : dict
         The public random map (see :class:`PrivateKernelDensity`).
+    bandwidth_ : float
+        The bandwidth used (the private median rule's with
+        ``bandwidth="auto"``; public, part of the release).
     method_ : str
         The method used.
     n_components_ : int or None
@@ -392,8 +450,10 @@ class PrivateKernelClassifier(ClassifierMixin, _PrivateSimilarity):
     density class-conditionals and empirical priors. Dividing by the class
     size (the average similarity of the paper) would need the sizes, which
     are private and cost budget; with balanced classes the two rules agree.
-    ``predict_proba`` normalises the positive parts of the scores (uniform
-    where all are non-positive) and ``predict`` takes its largest entry.
+    ``predict`` takes the largest score; ``predict_proba`` normalises the
+    positive parts of the scores, or, where none is positive, the scores
+    minus their minimum (uniform where all are equal), so its argmax is
+    ``predict``'s.
 
     See :class:`PrivateKernelDensity` for the mechanism, what the
     guarantee covers and the deviations in the kernels.
@@ -418,6 +478,20 @@ class PrivateKernelClassifier(ClassifierMixin, _PrivateSimilarity):
     >>> bool(clf.score(X_test, y_test) > 0.8)
     True
     """
+
+    # The classes' sampling errors come from one shared map and partly cancel
+    # in the comparison: half the balance point (cross-validated).
+    _auto_feature_factor = 0.5
+
+    def __init__(self, *, kernel="gaussian", bandwidth="auto", epsilon=1.0, delta=0.0,
+                 method="auto", n_components="auto", n_random_features="auto",
+                 data_radius=None, clip=True, random_state=None, backend="auto",
+                 n_jobs=None):
+        super().__init__(kernel=kernel, bandwidth=bandwidth, epsilon=epsilon,
+                         delta=delta, method=method, n_components=n_components,
+                         n_random_features=n_random_features,
+                         data_radius=data_radius, clip=clip,
+                         random_state=random_state, backend=backend, n_jobs=n_jobs)
 
     def fit(self, X, y):
         """Release one private sketch per class.
@@ -451,11 +525,11 @@ class PrivateKernelClassifier(ClassifierMixin, _PrivateSimilarity):
         Returns
         -------
         y_pred : ndarray of shape (n_queries,)
-            Predicted labels (the first class where no class has a positive
-            private similarity).
+            Predicted labels: the largest private score, even where every
+            score is non-positive (the noise still ranks the classes there).
         """
-        proba = self._proba(X)
-        return like_input(self.classes_[np.argmax(proba, axis=1)], X)
+        scores = self._similarity(X)
+        return like_input(self.classes_[np.argmax(scores, axis=1)], X)
 
     def predict_proba(self, X):
         """Normalised positive parts of the private class similarities.
@@ -468,17 +542,22 @@ class PrivateKernelClassifier(ClassifierMixin, _PrivateSimilarity):
         Returns
         -------
         proba : ndarray of shape (n_queries, n_classes)
-            Rows sum to one; uniform where no class has a positive private
-            similarity (the noise swamped the signal).
+            Rows sum to one: normalised positive parts of the private
+            scores, or where none is positive (the noise swamped the signal)
+            the scores minus their minimum, uniform where all are equal.
         """
         return like_input(self._proba(X), X)
 
     def _proba(self, X):
-        positive = np.maximum(self._similarity(X), 0.0)
-        total = positive.sum(axis=1, keepdims=True)
-        uniform = np.full_like(positive, 1.0 / positive.shape[1])
-        return np.where(total > 0, positive / np.where(total > 0, total, 1.0),
-                        uniform)
+        scores = self._similarity(X)
+        # Rows with no positive score fall back to the scores shifted by
+        # their minimum, so the argmax still agrees with predict.
+        none = scores.max(axis=1, keepdims=True) <= 0
+        weights = np.where(none, scores - scores.min(axis=1, keepdims=True),
+                           np.maximum(scores, 0.0))
+        total = weights.sum(axis=1, keepdims=True)
+        uniform = np.full_like(weights, 1.0 / weights.shape[1])
+        return np.where(total > 0, weights / np.where(total > 0, total, 1.0), uniform)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -7,10 +7,17 @@ not exceed the claimed epsilon. The tree audit is nearly tight (its event
 achieves the full privacy loss), and an under-noised release is caught.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
-from skkernel.density import PrivateDistanceSum, PrivateKernelDensity, privacy_audit
+from skkernel.density import (
+    PrivateDistanceSum,
+    PrivateKernelClassifier,
+    PrivateKernelDensity,
+    privacy_audit,
+)
 
 # One tree of two leaves: the moved point leaves the left leaf for the right.
 X = np.array([[-1.0], [0.5], [0.5], [-0.5]])
@@ -64,3 +71,26 @@ def test_kde_sketch_release_loses_at_most_epsilon(method):
     result = privacy_audit(estimator, X2, X2_moved, event, n_trials=1500,
                            random_state=3)
     assert result["epsilon_lower"] <= 1.0
+
+
+@pytest.mark.slow  # about 10 s
+def test_private_median_bandwidth_loses_at_most_its_share():
+    # Four points, two pairs; moving one point far changes one distance.
+    X4 = np.array([[0.0], [1.0], [0.2], [1.3]])
+    X4_moved = np.array([[50.0], [1.0], [0.2], [1.3]])
+    y4 = np.array([0, 1, 0, 1])
+    # With n // 2 = 2 pairs the median takes the largest share, 0.5 epsilon.
+    estimator = PrivateKernelClassifier(epsilon=2.0, n_random_features=1,
+                                        backend="numpy")
+
+    def event(fitted):  # a bandwidth above the distances of X4
+        return fitted.bandwidth_ > 2.0
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # medians near 2**10
+        result = privacy_audit(estimator, X4, X4_moved, event, y=y4, y_neighbour=y4,
+                               n_trials=2000, random_state=4)
+    assert result["epsilon_lower"] <= 1.0
+    # The moved point makes large bandwidths far more likely: the event is
+    # informative, so the bound is not vacuous.
+    assert result["epsilon_estimate"] > 0.1

@@ -21,6 +21,7 @@ from skkernel.density._mechanisms import (
     discrete_laplace,
     noise_scale,
     noise_std,
+    private_median_distance,
     zcdp_rho,
 )
 
@@ -163,6 +164,69 @@ def test_classifier_on_separated_classes():
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)],
                                   clf.predict(X[:10]))
+
+
+def test_private_median_distance_is_near_the_median():
+    rng = np.random.RandomState(0)
+    X = rng.normal(scale=3.0, size=(4000, 8))
+    # Distances between independent pairs: 3 sqrt(2) times a chi(8) variable
+    # (median 3.9138 / sqrt(2) * sqrt(2)); sampled here for the exact value.
+    a, b = rng.normal(scale=3.0, size=(2, 200_000, 8))
+    target = np.median(np.linalg.norm(a - b, axis=1))
+    found = [private_median_distance(X, 1.0, None, np.random.RandomState(s))
+             for s in range(20)]
+    # 2000 pairs at epsilon 1: the rank is off by a few dozen at most, and
+    # the sample median by about 2 %.
+    np.testing.assert_allclose(np.median(found), target, rtol=0.03)
+    assert np.all(np.abs(np.log(np.array(found) / target)) < 0.1)
+    # A declared radius (no norm is above 20 here) moves the range only.
+    assert np.linalg.norm(X, axis=1).max() < 20
+    with_radius = private_median_distance(X, 1.0, 20.0, np.random.RandomState(0))
+    np.testing.assert_allclose(with_radius, target, rtol=0.1)
+    # Distances beyond the range give its end, not a uniform draw over it.
+    assert private_median_distance(X * 1e6, 1.0, None,
+                                   np.random.RandomState(0)) == 2.0**10
+
+
+def test_classifier_auto_bandwidth_and_feature_count():
+    rng = np.random.RandomState(1)
+    y = np.arange(3000) % 3
+    X = rng.normal(size=(3000, 4)) + 4.0 * np.eye(3, 4)[y]
+    clf = PrivateKernelClassifier(epsilon=2.0, random_state=0).fit(X, y)
+    order = np.random.RandomState(5).permutation(3000)
+    pairs = np.linalg.norm(X[order[:1500]] - X[order[1500:]], axis=1)
+    np.testing.assert_allclose(clf.bandwidth_, 2 / 3 * np.median(pairs), rtol=0.05)
+    # The median costs max(0.1 eps, 64 / 1500) = 0.2 of eps = 2; the sketch
+    # gets 1.8: m = 0.5 * 1.8 * 3000 / (3 sqrt(32)) = 159.
+    assert clf.n_random_features_ == 159
+    assert clf.score(X, y) > 0.9
+    fixed = PrivateKernelClassifier(bandwidth=1.5, epsilon=2.0,
+                                    random_state=0).fit(X, y)
+    assert fixed.bandwidth_ == 1.5
+    assert fixed.n_random_features_ == round(0.5 * 2.0 * 3000 / (3 * math.sqrt(32)))
+
+
+def test_classifier_auto_bandwidth_warns_at_the_end_of_its_range():
+    rng = np.random.RandomState(2)
+    X, y = rng.normal(scale=1e6, size=(400, 3)), np.arange(400) % 2
+    with pytest.warns(UserWarning, match="bandwidth='auto' found a median distance"):
+        clf = PrivateKernelClassifier(epsilon=4.0, random_state=0).fit(X, y)
+    assert clf.bandwidth_ == 2 / 3 * 2.0**10
+
+
+def test_classifier_predicts_the_largest_score_even_when_all_are_negative():
+    rng = np.random.RandomState(3)
+    X, y = rng.normal(size=(60, 2)), np.arange(60) % 3
+    clf = PrivateKernelClassifier(epsilon=0.05, random_state=4).fit(X, y)
+    Y = rng.normal(size=(500, 2))
+    scores = clf._similarity(Y)
+    negative = scores.max(axis=1) <= 0
+    assert 20 < negative.sum() < 480  # both kinds of rows are exercised
+    np.testing.assert_array_equal(clf.predict(Y), clf.classes_[scores.argmax(axis=1)])
+    proba = clf.predict_proba(Y)
+    np.testing.assert_array_equal(proba.argmax(axis=1), scores.argmax(axis=1))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.all(proba >= 0)
 
 
 def test_classifier_backends_agree(backend):
