@@ -206,6 +206,23 @@ def test_classifier_auto_bandwidth_and_feature_count():
     assert fixed.n_random_features_ == round(0.5 * 2.0 * 3000 / (3 * math.sqrt(32)))
 
 
+def test_density_accepts_the_auto_bandwidth():
+    rng = np.random.RandomState(6)
+    X = rng.normal(size=(2000, 3))
+    kde = PrivateKernelDensity(bandwidth="auto", epsilon=2.0, random_state=0,
+                               backend="numpy").fit(X)
+    fixed = PrivateKernelDensity(bandwidth=kde.bandwidth_, epsilon=2.0,
+                                 random_state=0, backend="numpy").fit(X)
+    # Pair distances of N(0, I_3) points: sqrt(2) chi_3, median about 2.19.
+    assert 0.8 * 2 / 3 * 2.19 < kde.bandwidth_ < 1.2 * 2 / 3 * 2.19
+    # score_samples normalises with the bandwidth used, not the parameter.
+    Y = rng.normal(size=(5, 3))
+    expected = (np.log(np.maximum(kde.query(Y), 1e-300))
+                - 1.5 * np.log(2 * np.pi * kde.bandwidth_**2))
+    np.testing.assert_allclose(kde.score_samples(Y), expected, rtol=1e-6)
+    assert fixed.bandwidth_ == kde.bandwidth_
+
+
 def test_classifier_auto_bandwidth_warns_at_the_end_of_its_range():
     rng = np.random.RandomState(2)
     X, y = rng.normal(scale=1e6, size=(400, 3)), np.arange(400) % 2
