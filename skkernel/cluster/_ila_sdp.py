@@ -187,7 +187,11 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
     Attributes
     ----------
     labels_ : ndarray of shape (n_samples,)
-        Cluster of each training point.
+        Cluster of each training point: the rounded partition of the last
+        LA-SDP solve (the paper's answer, also what ``fit_predict`` returns).
+        ``predict`` on the training points applies the fitted mixture's
+        Bayes rule instead and can differ on a few boundary points (0-4 of
+        300-600 on the benchmark's data).
     means_ : ndarray of shape (n_clusters, n_features)
         Cluster means (from the labels).
     covariances_ : ndarray of shape (n_clusters, n_features, n_features)
@@ -556,7 +560,9 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
         Returns
         -------
         labels : ndarray of shape (n_samples,)
-            ``argmax_k w_k N(x; means_[k], covariances_[k])``.
+            ``argmax_k w_k N(x; means_[k], covariances_[k])``. On the
+            training points this is a Bayes-rule reassignment of `labels_`,
+            which it can differ from near the cluster boundaries.
         """
         check_is_fitted(self)
         Xv = self._validate_predict_data(X)
