@@ -25,6 +25,8 @@ _AUTO_EXACT_MAX_RANK = 16
 #: Rows of the SVD start whose norm exceeds this multiple of sqrt(k / m) are
 #: shrunk to it (the incoherence clipping step).
 _CLIP_FACTOR = 2.0
+#: Filled entries this many column ranges outside the observed range warn.
+_EXTRAPOLATION_SPANS = 10
 #: The IRLS smoothing of the l1 loss as a fraction of the robust scale.
 _L1_SMOOTHING = 0.1
 #: Alternating ridge sweeps of the biases before the SVD start (fit_intercept).
@@ -234,6 +236,14 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
     (its entries are predicted as ``intercept_``, 0 without
     ``fit_intercept``) and a warning.
 
+    ``fit_transform`` and ``transform`` warn when filled entries lie more
+    than 10 times their column's observed range outside it: the sign of a
+    rank too high or a ridge too weak for the data. The defaults (rank 10,
+    ``alpha=1e-6``) are for exact and near-exact completion; on tabular data
+    with 30 % gaps they extrapolate (scikit-learn's breast_cancer: RMSE 9.7
+    in standardised units, where rank 5 with ``alpha=1`` gives 0.53), and
+    the warning says so.
+
     References
     ----------
     .. [1] Y. Gu, Z. Song, J. Yin and L. Zhang, "Low rank matrix completion
@@ -389,6 +399,7 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
         """
         entries = self._fit(X)
         completed = self._reconstruct(self.row_factors_, self.row_biases_)
+        self._warn_extrapolation(completed, entries)
         return like_input(self._keep_observed(completed, entries), X)
 
     def _fit(self, X):
@@ -423,6 +434,7 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
             self.residual_scale_ = float(scale)
             self.rank_ = rank
             self.solver_ = solver
+            self._column_range = _column_range(rows, cols, values, shape[1])
         return (rows, cols, values)
 
     @staticmethod
@@ -587,7 +599,33 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
         Xv, (rows, cols, values) = self._validate_entries(X, reset=False)
         U, b = self._fold_in(rows, cols, values, Xv.shape)
         completed = self._reconstruct(U, b)
+        self._warn_extrapolation(completed, (rows, cols, values))
         return like_input(self._keep_observed(completed, (rows, cols, values)), X)
+
+    def _warn_extrapolation(self, completed, entries):
+        """Warn when filled entries lie far outside their column's observed range.
+
+        A rank or ridge too weak for the data (rows with few observed entries
+        against ``rank`` unknowns) makes the row regressions extrapolate:
+        filled values tens of column ranges away from anything observed.
+        Flagged at more than ``_EXTRAPOLATION_SPANS`` ranges (the column's
+        training range; all observed values' range for a constant column).
+        """
+        low, high = self._column_range
+        span = high - low
+        overall = float(high.max() - low.min())
+        span = np.where(span > 0, span, overall if overall > 0 else 1.0)
+        gaps = np.ones(completed.shape, dtype=bool)
+        gaps[np.asarray(to_cpu(entries[0])), np.asarray(to_cpu(entries[1]))] = False
+        excess = np.maximum(completed - high, low - completed) / span
+        far = gaps & (excess > _EXTRAPOLATION_SPANS)
+        if far.any():
+            warnings.warn(
+                f"{type(self).__name__}: {int(far.sum())} filled entries lie more "
+                f"than {_EXTRAPOLATION_SPANS} times their column's observed range "
+                f"outside it (up to {float(excess[far].max()):.3g} times): the "
+                f"rank-{self.rank_} fit extrapolates. Lower rank or raise alpha "
+                "(choose both by cross-validation).", UserWarning, stacklevel=3)
 
     def _reconstruct(self, U, row_biases):
         """``U components_`` plus the intercept, row and column biases."""
@@ -625,6 +663,21 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
             rows, cols, values = entries
             completed[rows, cols] = values
         return completed
+
+
+def _column_range(rows, cols, values, n_columns):
+    """Per-column min and max of the observed values (host arrays).
+
+    A column with no observed value gets the range of all observed values.
+    """
+    cols, values = np.asarray(to_cpu(cols)), np.asarray(to_cpu(values), dtype=float)
+    low = np.full(n_columns, np.inf)
+    high = np.full(n_columns, -np.inf)
+    np.minimum.at(low, cols, values)
+    np.maximum.at(high, cols, values)
+    empty = ~np.isfinite(low)
+    low[empty], high[empty] = values.min(), values.max()
+    return low, high
 
 
 def balance_factors(U, V, xp):

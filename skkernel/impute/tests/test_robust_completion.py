@@ -2,6 +2,8 @@
 oracle, exact recovery, robustness to gross outliers, backends against the
 numpy reference, transform of new rows, sparse input, and errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -420,3 +422,25 @@ def test_empty_row_and_column_warn_and_get_zero_factors():
 def test_invalid_loss_names_the_parameter():
     with pytest.raises(ValueError, match="'loss' parameter of RobustMatrixCompletion"):
         RobustMatrixCompletion(loss="l3").fit(np.eye(3))
+
+
+def test_warns_when_the_fill_extrapolates_far_outside_the_observed_range():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X = StandardScaler().fit_transform(load_breast_cancer(return_X_y=True)[0])
+    gaps = np.random.default_rng(0).random(X.shape) < 0.3
+    X_missing = np.where(gaps, np.nan, X)
+    # Rank 10 with the tiny default ridge: rows of about 21 observed values
+    # against 10 unknowns, and some fills land tens of ranges away.
+    with pytest.warns(UserWarning, match="filled entries lie more than 10 times"):
+        filled = RobustMatrixCompletion(random_state=0).fit_transform(X_missing)
+    assert np.abs(filled[gaps] - X[gaps]).max() > 10
+    # A lower rank and a ridge fill within the data (no warning), and so does
+    # transform on the same rows.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = RobustMatrixCompletion(rank=5, alpha=1.0, random_state=0)
+        good = model.fit_transform(X_missing)
+        model.transform(X_missing[:50])
+    assert np.sqrt(np.mean((good[gaps] - X[gaps]) ** 2)) < 0.7
