@@ -441,8 +441,11 @@ class PrivateKernelClassifier(ClassifierMixin, _PrivateSimilarity):
     from one class to another and change two sketches; the noise is
     calibrated to the sensitivity of all sketches together (the same bound,
     ``2 m 2**20`` in l1, as within one class), so the whole release is
-    epsilon-DP for features and labels. The set of labels ``classes_``, the
-    number of features and ``n`` are public.
+    epsilon-DP for features and labels. With ``bandwidth="auto"`` the
+    sketches get ``epsilon - epsilon_h`` and the private median distance
+    ``epsilon_h`` (sequential composition; see ``bandwidth``), still
+    ``epsilon`` in all. The set of labels ``classes_``, the number of
+    features and ``n`` are public.
 
     **Decision rule (deviation).** A class is scored by its private *total*
     similarity ``(1/n) sum_{i in c} k(x_i, y)``, i.e. the class's average
