@@ -119,6 +119,21 @@ def _gather_row(indptr, indices, data, X, X_nonzero, i, acc):
     return touched
 
 
+@jit
+def _store_row(acc, scale, out, i):
+    """``out[i] = scale * acc``; whether any entry is nonzero, and the squared
+    norm of the stored row (in ``out``'s dtype, as the normalisation reads it)."""
+    any_nonzero = False
+    sq = 0.0
+    for c in range(acc.shape[0]):
+        value = acc[c] * scale
+        out[i, c] = value
+        stored = out[i, c]
+        sq += stored * stored
+        any_nonzero |= value != 0.0
+    return any_nonzero, sq
+
+
 @jit(parallel=True)
 def _spmm(indptr, indices, data, inv_degree, X, X_nonzero, out, out_nonzero):
     """out = D^-1 (S @ X) for CSR S, one output row per thread step.
@@ -131,12 +146,7 @@ def _spmm(indptr, indices, data, inv_degree, X, X_nonzero, out, out_nonzero):
     for i in prange(n_rows):
         acc = np.zeros(width)
         touched = _gather_row(indptr, indices, data, X, X_nonzero, i, acc)
-        scale = inv_degree[i]
-        any_nonzero = False
-        for c in range(width):
-            value = acc[c] * scale
-            out[i, c] = value
-            any_nonzero |= value != 0.0
+        any_nonzero, _ = _store_row(acc, inv_degree[i], out, i)
         out_nonzero[i] = touched and any_nonzero
 
 
@@ -155,15 +165,7 @@ def _spmm_accumulate(indptr, indices, data, inv_degree, X, X_nonzero, out,
     for i in prange(n_rows):
         acc = np.zeros(width)
         touched = _gather_row(indptr, indices, data, X, X_nonzero, i, acc)
-        scale = inv_degree[i]
-        any_nonzero = False
-        sq = 0.0
-        for c in range(width):
-            value = acc[c] * scale
-            out[i, c] = value
-            stored = out[i, c]
-            sq += stored * stored
-            any_nonzero |= value != 0.0
+        any_nonzero, sq = _store_row(acc, inv_degree[i], out, i)
         out_nonzero[i] = touched and any_nonzero
         factor = weight
         if normalize:
