@@ -75,6 +75,69 @@ def _precision_and_offset(covariance, reg_covar, xp):
     return precision, logdet + reg_covar * float(xp.trace(precision))
 
 
+# The families `covariance_type="auto"` fits, simplest first: each later one
+# starts from the partition (the start or an earlier family's) that its own
+# objective ranks lowest.
+AUTO_FAMILIES = ("spherical", "diag", "full")
+
+
+def mixture_parameters(X, labels, n_clusters, covariance_type, reg_covar):
+    """Means, covariances (full matrices) and weights fitted to ``labels``.
+
+    ``covariance_type="tied"`` is one spherical covariance shared by the
+    clusters, ``(within sum of squares / (n p) + reg_covar) I``: the model
+    K-means and SDP K-means fit.
+    """
+    K, (n, p) = n_clusters, X.shape
+    means, counts = cluster_means(X, labels, K)
+    scatters = []
+    for k in range(K):
+        centred = X[labels == k] - means[k]
+        scatters.append(centred.T @ centred)
+    covariances = np.empty((K, p, p))
+    if covariance_type == "tied":
+        pooled = sum(float(np.trace(S)) for S in scatters) / (n * p) + reg_covar
+        covariances[:] = pooled * np.eye(p)
+    else:
+        for k in range(K):
+            covariances[k] = covariance_from_scatter(
+                scatters[k], counts[k], covariance_type, reg_covar)
+    return means, covariances, counts / counts.sum()
+
+
+def log_joint(X, means, covariances, weights):
+    """``log w_k + log N(x; mean_k, Sigma_k)`` for every sample and cluster."""
+    n, p = X.shape
+    out = np.empty((n, len(weights)))
+    for k in range(len(weights)):
+        cholesky = np.linalg.cholesky(covariances[k])
+        solved = np.linalg.solve(cholesky, (X - means[k]).T)
+        logdet = 2.0 * np.log(np.diag(cholesky)).sum()
+        with np.errstate(divide="ignore"):
+            log_weight = np.log(weights[k])
+        out[:, k] = log_weight - 0.5 * (
+            (solved * solved).sum(axis=0) + logdet + p * math.log(2 * math.pi))
+    return out
+
+
+def mixture_bic(X, labels, n_clusters, covariance_type, reg_covar):
+    """BIC of the Gaussian mixture fitted to ``labels`` (lower is better).
+
+    ``-2 log L + m log n`` with the observed-data (mixture) log-likelihood at
+    the parameters fitted to the partition, and ``m`` free parameters: means
+    ``K p``, weights ``K - 1``, covariances ``K p (p + 1) / 2`` (full),
+    ``K p`` (diag), ``K`` (spherical) or 1 (tied), as
+    ``GaussianMixture.bic`` counts them.
+    """
+    K, (n, p) = n_clusters, X.shape
+    params = mixture_parameters(X, labels, K, covariance_type, reg_covar)
+    log_likelihood = float(logsumexp(log_joint(X, *params), axis=1).sum())
+    per_cluster = {"full": p * (p + 1) / 2, "diag": p, "spherical": 1}
+    n_cov = 1 if covariance_type == "tied" else K * per_cluster[covariance_type]
+    n_parameters = K * p + K - 1 + n_cov
+    return -2.0 * log_likelihood + n_parameters * math.log(n)
+
+
 def blocks_from_labels(labels, n_clusters, solver, rank, xp, rng):
     """Exact membership matrices ``1_k 1_k^T / n_k`` (or their factors)."""
     n = labels.shape[0]
@@ -118,8 +181,18 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
     ----------
     n_clusters : int, default=2
         Number of clusters ``K``.
-    covariance_type : {"full", "diag", "spherical"}, default="full"
-        Family of the cluster covariances.
+    covariance_type : {"auto", "full", "diag", "spherical"}, default="auto"
+        Family of the cluster covariances. ``"auto"`` fits ``"spherical"``,
+        ``"diag"`` and ``"full"`` in turn (each from the partition, the start
+        or a simpler family's result, that its objective ranks lowest) and
+        keeps the lowest BIC among them and the start itself, scored as one
+        shared spherical covariance (``"tied"``, the model SDP K-means
+        fits; only with ``init="sdp"`` or ``"k-means++"``), as mclust chooses
+        a covariance model by BIC. It costs about three fits. On the
+        benchmark's equal-variance data it keeps the SDP K-means partition on
+        10 seeds of 10, on its heterogeneous rows the spherical family (the
+        model that generated them), on iris the full one. The choice is in
+        `covariance_type_`.
     reg_covar : float, default=1e-6
         Ridge added to each covariance's diagonal; the tracked objective
         includes its term ``reg_covar n_k tr(Sigma_k^-1) / 2``, so both steps
@@ -195,15 +268,25 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
     means_ : ndarray of shape (n_clusters, n_features)
         Cluster means (from the labels).
     covariances_ : ndarray of shape (n_clusters, n_features, n_features)
-        Cluster covariances from the labels (with ``reg_covar``), full
-        matrices for every ``covariance_type``.
+        Cluster covariances of the family `covariance_type_` fitted to the
+        labels (with ``reg_covar``), as full matrices.
     weights_ : ndarray of shape (n_clusters,)
         Cluster proportions.
+    covariance_type_ : str
+        The covariance family of the result: ``covariance_type``, or with
+        ``"auto"`` the one chosen (``"tied"`` when the start was kept).
+    bic_ : dict
+        With ``covariance_type="auto"`` only: the BIC of each candidate
+        (``-2 log L + m log n``, the mixture log-likelihood at the parameters
+        fitted to its partition, ``m`` free parameters counted as
+        ``GaussianMixture.bic`` does); ``inf`` for a family whose fit left a
+        cluster too small for its covariance (at most ``n_features`` points
+        for ``"full"``, one point otherwise), whose likelihood is unbounded.
     objective_ : list of float
         The relaxed lifted negative log-likelihood after each LA-SDP solve of
-        the kept run.
+        the kept run (for a kept ``"tied"`` start, its lifted objective).
     n_iter_ : int
-        Outer iterations of the kept run.
+        Outer iterations of the kept run (0 for a kept ``"tied"`` start).
     converged_ : bool
         Whether the kept run's labels or objective settled before
         ``max_iter``.
@@ -228,7 +311,8 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
     constraint set (``tr B_k = 1`` per block), the ridge term in the
     objective, SDP K-means as the default start, the stopping rule (labels
     unchanged over two solves, or relative objective change below ``tol``),
-    the split-and-merge moves and the extra starts, and the
+    the split-and-merge moves and the extra starts, the BIC choice of the
+    covariance family (``"auto"``; the paper fixes one family), and the
     parameters of the mixture used by :meth:`predict` and
     :meth:`score_samples`, which are the maximum-likelihood estimates given
     ``labels_``. The solvers are those of :class:`SDPKMeans`; for
@@ -244,6 +328,9 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
        programs for clustering heterogeneous data", ICML 2023.
     .. [2] N. Ueda, R. Nakano, Z. Ghahramani and G. E. Hinton, "SMEM
        algorithm for mixture models", Neural Computation 12(9), 2000.
+    .. [3] C. Fraley and A. E. Raftery, "Model-based clustering, discriminant
+       analysis, and density estimation", JASA 97(458), 2002 (mclust's
+       choice of covariance model by BIC).
 
     Examples
     --------
@@ -260,7 +347,7 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
 
     _parameter_constraints = {
         "n_clusters": [Interval(Integral, 1, None)],
-        "covariance_type": [Options("full", "diag", "spherical")],
+        "covariance_type": [Options("auto", "full", "diag", "spherical")],
         "reg_covar": [Interval(Real, 0, None, closed="left")],
         "init": [Options("sdp", "k-means++"), "array-like"],
         "rounding": [Options("spectral", "membership")],
@@ -274,7 +361,7 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
     }
     _finite_fitted_attributes = ("means_", "covariances_", "weights_")
 
-    def __init__(self, n_clusters=2, *, covariance_type="full", reg_covar=1e-6,
+    def __init__(self, n_clusters=2, *, covariance_type="auto", reg_covar=1e-6,
                  init="sdp", n_init=1, split_merge=True, solver="auto", rank=None,
                  rounding="spectral", max_iter=20, tol=1e-4, solver_max_iter=None,
                  solver_tol=1e-5, random_state=None, backend="auto", n_jobs=None,
@@ -346,33 +433,41 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
             xp = get_array_module(ctx.backend)[0]
             rng = ctx.random_state
             X_dev = to_device(X - X.mean(axis=0), ctx.backend)
-            best = None
-            warned = []  # the small-cluster warning, once a fit
-            for start in range(self.n_init):
-                if start == 0:
-                    labels = self._initial_labels(X, rng, ctx.backend)
-                else:
-                    # The extra starts: one k-means++ run each, as
-                    # GaussianMixture(n_init=...) draws its starts.
-                    labels = KMeans(K, n_init=1, random_state=rng
-                                    ).fit_predict(X)
-                run = self._alternate(X_dev, labels, solver, rank, xp, rng,
-                                      ctx.backend, start, warned)
-                run["score"] = self._partition_objective(X, run["labels"])
-                for _ in range(K if self.split_merge else 0):
-                    moved = self._split_merge(X, run["labels"], rng)
-                    if moved is None:
-                        break
-                    candidate = self._alternate(X_dev, moved, solver, rank, xp, rng,
-                                                ctx.backend, start, warned)
-                    candidate["score"] = self._partition_objective(
-                        X, candidate["labels"])
-                    if candidate["score"] >= run["score"]:
-                        break
-                    candidate["n_moves"] = run.get("n_moves", 0) + 1
-                    run = candidate
-                if best is None or run["score"] < best["score"]:
-                    best = run
+            auto = self.covariance_type == "auto"
+            families = AUTO_FAMILIES if auto else (self.covariance_type,)
+            start_labels = self._initial_labels(X, rng, ctx.backend)
+            runs = {}
+            partitions = [start_labels]
+            for family in families:
+                # Start from the partition this family's objective ranks
+                # lowest: the start, or a simpler family's result.
+                first = min(partitions,
+                            key=lambda labels: self._partition_objective(
+                                X, labels, family))
+                runs[family] = self._fit_family(
+                    X, X_dev, first, family, solver, rank, xp, rng, ctx.backend)
+                partitions.append(runs[family]["labels"])
+            if auto:
+                if isinstance(self.init, str):
+                    # The start fits one shared spherical covariance.
+                    runs["tied"] = {
+                        "labels": start_labels, "converged": True,
+                        "objectives": [self._partition_objective(
+                            X, start_labels, "tied")],
+                    }
+                # A covariance fitted to too few points is singular: its
+                # ridge-regularised likelihood is unbounded, so that family
+                # is not a candidate (as mclust reports no BIC for it).
+                self.bic_ = {
+                    family: mixture_bic(X, run["labels"], K, family, self.reg_covar)
+                    if np.bincount(run["labels"], minlength=K).min()
+                    > (p if family == "full" else 1) else math.inf
+                    for family, run in runs.items()
+                }
+                chosen = min(self.bic_, key=self.bic_.get)
+            else:
+                chosen = self.covariance_type
+            best = runs[chosen]
             if not best["converged"]:
                 warnings.warn(
                     f"ILASDPClustering did not converge in max_iter={self.max_iter} "
@@ -380,15 +475,47 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
                     f"still moving by more than tol={self.tol}); increase max_iter.",
                     ConvergenceWarning, stacklevel=2,
                 )
-            self._set_mixture(X, best["labels"])
+            self.means_, self.covariances_, self.weights_ = mixture_parameters(
+                X, best["labels"], K, chosen, self.reg_covar)
             self.labels_ = best["labels"]
+            self.covariance_type_ = chosen
             self.objective_ = best["objectives"]
-            self.n_iter_ = len(best["objectives"])
+            self.n_iter_ = len(best["objectives"]) if chosen != "tied" else 0
             self.converged_ = best["converged"]
             self.solver_ = solver
         return self
 
-    def _alternate(self, X_dev, labels, solver, rank, xp, rng, backend, start, warned):
+    def _fit_family(self, X, X_dev, labels, family, solver, rank, xp, rng, backend):
+        """The ``n_init`` runs and split-merge moves for one covariance family."""
+        K = self.n_clusters
+        warned = []  # the small-cluster warning, once a fit
+        best = None
+        for start in range(self.n_init):
+            if start > 0:
+                # The extra starts: one k-means++ run each, as
+                # GaussianMixture(n_init=...) draws its starts.
+                labels = KMeans(K, n_init=1, random_state=rng).fit_predict(X)
+            run = self._alternate(X_dev, labels, family, solver, rank, xp, rng,
+                                  backend, start, warned)
+            run["score"] = self._partition_objective(X, run["labels"], family)
+            for _ in range(K if self.split_merge else 0):
+                moved = self._split_merge(X, run["labels"], family, rng)
+                if moved is None:
+                    break
+                candidate = self._alternate(X_dev, moved, family, solver, rank, xp,
+                                            rng, backend, start, warned)
+                candidate["score"] = self._partition_objective(
+                    X, candidate["labels"], family)
+                if candidate["score"] >= run["score"]:
+                    break
+                candidate["n_moves"] = run.get("n_moves", 0) + 1
+                run = candidate
+            if best is None or run["score"] < best["score"]:
+                best = run
+        return best
+
+    def _alternate(self, X_dev, labels, family, solver, rank, xp, rng, backend, start,
+                   warned):
         """One run of the alternation from ``labels``."""
         K = self.n_clusters
         blocks, factors = blocks_from_labels(labels, K, solver, rank, xp, rng)
@@ -400,7 +527,7 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
             for _ in range(self.max_iter):
                 # p x p factorisations: one BLAS thread (threads only contend).
                 with small_factorization() if xp is np else nullcontext():
-                    costs = self._costs(X_dev, blocks, factors, xp, warned)
+                    costs = self._costs(X_dev, blocks, factors, family, xp, warned)
                 # The multiplier of the previous solve warm-starts this one: the
                 # costs change little from one outer iteration to the next.
                 result = solve_membership_sdp(
@@ -428,12 +555,13 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
                     break
         return {"labels": labels, "objectives": objectives, "converged": converged}
 
-    def _costs(self, X_dev, blocks, factors, xp, warned):
+    def _costs(self, X_dev, blocks, factors, family, xp, warned):
         """The covariance step: ``W_k`` for the current membership matrices."""
         p = X_dev.shape[1]
         costs = []
         for k in range(self.n_clusters):
             scatter, mass = _within_scatter(X_dev, blocks, factors, k)
+            # With covariance_type="auto" the fit warns after choosing.
             if mass <= p and not warned and self.covariance_type == "full":
                 warned.append(k)
                 warnings.warn(
@@ -444,32 +572,38 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
                     UserWarning, stacklevel=4,
                 )
             covariance = covariance_from_scatter(
-                scatter, mass, self.covariance_type, self.reg_covar, xp)
+                scatter, mass, family, self.reg_covar, xp)
             costs.append(MahalanobisCost(
                 X_dev, *_precision_and_offset(covariance, self.reg_covar, xp)))
         return costs
 
-    def _cluster_objective(self, points):
+    def _cluster_objective(self, points, family):
         """``n_C (log det Sigma_C + p) / 2`` of one cluster, its covariance fitted.
 
         The lifted objective at an exact membership matrix, with the
         covariance step done, is the sum of these over the clusters (the
         profile negative log-likelihood up to a constant), for every
-        ``covariance_type``.
+        covariance family.
         """
         count, p = points.shape
         if count == 0:
             return 0.0
         centred = points - points.mean(axis=0)
         covariance = covariance_from_scatter(
-            centred.T @ centred, count, self.covariance_type, self.reg_covar)
+            centred.T @ centred, count, family, self.reg_covar)
         return 0.5 * count * (np.linalg.slogdet(covariance)[1] + p)
 
-    def _partition_objective(self, X, labels):
-        return sum(self._cluster_objective(X[labels == k])
+    def _partition_objective(self, X, labels, family):
+        if family == "tied":
+            # n p (log sigma^2 + 1) / 2 with sigma^2 the pooled variance.
+            n, p = X.shape
+            _, covariances, _ = mixture_parameters(
+                X, labels, self.n_clusters, "tied", self.reg_covar)
+            return 0.5 * n * p * (math.log(covariances[0, 0, 0]) + 1.0)
+        return sum(self._cluster_objective(X[labels == k], family)
                    for k in range(self.n_clusters))
 
-    def _split_merge(self, X, labels, rng):
+    def _split_merge(self, X, labels, family, rng):
         """The best move merging two clusters and splitting a third, or None.
 
         The lifted objective is a sum over clusters, so a move's change is the
@@ -481,8 +615,8 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
         K, p = self.n_clusters, X.shape[1]
         if K < 3:
             return None
-        minimum = p + 1 if self.covariance_type == "full" else 2
-        own = [self._cluster_objective(X[labels == k]) for k in range(K)]
+        minimum = p + 1 if family == "full" else 2
+        own = [self._cluster_objective(X[labels == k], family) for k in range(K)]
         splits = {}
         for k in range(K):
             members = np.flatnonzero(labels == k)
@@ -492,13 +626,15 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
                 X[members])
             if min(np.bincount(halves, minlength=2)) < minimum:
                 continue
-            change = (self._cluster_objective(X[members[halves == 0]])
-                      + self._cluster_objective(X[members[halves == 1]]) - own[k])
+            change = (self._cluster_objective(X[members[halves == 0]], family)
+                      + self._cluster_objective(X[members[halves == 1]], family)
+                      - own[k])
             splits[k] = (change, members[halves == 1])
         best = None
         for i in range(K):
             for j in range(i + 1, K):
-                merged = self._cluster_objective(X[(labels == i) | (labels == j)])
+                merged = self._cluster_objective(X[(labels == i) | (labels == j)],
+                                                 family)
                 merge_change = merged - own[i] - own[j]
                 for k, (split_change, half) in splits.items():
                     change = merge_change + split_change
@@ -521,33 +657,10 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
             masses = [B.sum(axis=1) for B in result.blocks]
         return np.argmax(np.asarray(to_cpu(xp.stack(masses, axis=1))), axis=1)
 
-    def _set_mixture(self, X, labels):
-        K, p = self.n_clusters, X.shape[1]
-        means, counts = cluster_means(X, labels, K)
-        covariances = np.empty((K, p, p))
-        for k in range(K):
-            centred = X[labels == k] - means[k]
-            covariances[k] = covariance_from_scatter(
-                centred.T @ centred, counts[k], self.covariance_type, self.reg_covar)
-        self.means_ = means
-        self.covariances_ = covariances
-        self.weights_ = counts / counts.sum()
-
     # ------------------------------------------------------------ predict
 
     def _log_joint(self, X):
-        """``log w_k + log N(x; mean_k, Sigma_k)`` for every sample and cluster."""
-        n, p = X.shape
-        out = np.empty((n, self.n_clusters))
-        for k in range(self.n_clusters):
-            cholesky = np.linalg.cholesky(self.covariances_[k])
-            solved = np.linalg.solve(cholesky, (X - self.means_[k]).T)
-            logdet = 2.0 * np.log(np.diag(cholesky)).sum()
-            with np.errstate(divide="ignore"):
-                log_weight = np.log(self.weights_[k])
-            out[:, k] = log_weight - 0.5 * (
-                (solved * solved).sum(axis=0) + logdet + p * math.log(2 * math.pi))
-        return out
+        return log_joint(X, self.means_, self.covariances_, self.weights_)
 
     def predict(self, X):
         """Most probable cluster under the fitted Gaussian mixture.

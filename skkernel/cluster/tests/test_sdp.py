@@ -228,6 +228,10 @@ def test_ila_sdp_equals_sdp_kmeans_on_isotropic_data(c):
     sdp = SDPKMeans(K, random_state=0).fit(X)
     ila = ILASDPClustering(K, covariance_type="spherical", random_state=0).fit(X)
     assert adjusted_rand_score(sdp.labels_, ila.labels_) >= 0.95
+    # The default chooses the shared covariance and returns SDP K-means' labels.
+    ila = ILASDPClustering(K, random_state=0).fit(X)
+    assert ila.covariance_type_ == "tied"
+    np.testing.assert_array_equal(ila.labels_, sdp.labels_)
 
 
 @pytest.mark.slow
@@ -236,6 +240,49 @@ def test_ila_sdp_beats_kmeans_on_heterogeneous_clusters():
     kmeans = KMeans(3, n_init=10, random_state=0).fit_predict(X)
     ila = ILASDPClustering(3, random_state=0).fit(X)
     assert misclustering(ila.labels_, truth) < misclustering(kmeans, truth) - 0.03
+
+
+def test_auto_keeps_the_start_on_equal_variances_and_not_on_unequal():
+    # Equal spherical clusters: the shared-covariance start wins the BIC and
+    # is returned unchanged; unequal variances: the spherical family wins.
+    X, _ = isotropic(150, 4.0, 12)
+    sdp = SDPKMeans(3, random_state=0).fit(X)
+    model = ILASDPClustering(3, random_state=0).fit(X)
+    assert model.covariance_type_ == "tied"
+    assert set(model.bic_) == {"tied", "spherical", "diag", "full"}
+    assert model.bic_["tied"] == min(model.bic_.values())
+    np.testing.assert_array_equal(model.labels_, sdp.labels_)
+    assert model.n_iter_ == 0 and model.converged_
+    pooled = model.covariances_[0, 0, 0]
+    np.testing.assert_allclose(model.covariances_, pooled * np.broadcast_to(
+        np.eye(2), (3, 2, 2)))
+    X, truth = heterogeneous(150, 5, 5.0, 13)
+    model = ILASDPClustering(3, random_state=0).fit(X)
+    assert model.covariance_type_ == "spherical"
+    assert misclustering(model.labels_, truth) <= 0.02
+
+
+def test_mixture_bic_matches_gaussian_mixture():
+    # The same parameters give GaussianMixture.bic's value.
+    from sklearn.mixture import GaussianMixture
+
+    from skkernel.cluster._ila_sdp import mixture_bic, mixture_parameters
+
+    X, truth = heterogeneous(120, 3, 5.0, 14)
+    for family in ("full", "diag", "spherical"):
+        means, covariances, weights = mixture_parameters(X, truth, 3, family, 1e-6)
+        gm = GaussianMixture(3, covariance_type=family)
+        gm.means_, gm.weights_ = means, weights
+        if family == "full":
+            gm.covariances_ = covariances
+        elif family == "diag":
+            gm.covariances_ = np.array([np.diag(c) for c in covariances])
+        else:
+            gm.covariances_ = covariances[:, 0, 0]
+        from sklearn.mixture._gaussian_mixture import _compute_precision_cholesky
+        gm.precisions_cholesky_ = _compute_precision_cholesky(gm.covariances_, family)
+        assert math.isclose(mixture_bic(X, truth, 3, family, 1e-6), gm.bic(X),
+                            rel_tol=1e-10)
 
 
 def test_ila_sdp_mixture_matches_scipy():
@@ -285,8 +332,16 @@ def test_errors_and_warnings():
     X_wide += rng.normal(size=X_wide.shape)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ILASDPClustering(3, max_iter=2, random_state=0).fit(X_wide)
+        ILASDPClustering(3, covariance_type="full", max_iter=2,
+                         random_state=0).fit(X_wide)
     assert any("fewer than n_features=12" in str(w.message) for w in caught)
+    # "auto" does not choose the singular full covariances here, and so
+    # does not warn.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = ILASDPClustering(3, max_iter=2, random_state=0).fit(X_wide)
+    assert model.covariance_type_ != "full"
+    assert not any("n_features=12" in str(w.message) for w in caught)
 
 
 def test_ila_sdp_stops_when_the_partition_settles():
@@ -303,7 +358,7 @@ def test_ila_sdp_stops_when_the_partition_settles():
     assert not _same_partition(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 2]))
     X, _ = make_blobs(n_samples=50, random_state=1)
     X = StandardScaler().fit_transform(X)
-    model = ILASDPClustering(3, random_state=0).fit(X)
+    model = ILASDPClustering(3, covariance_type="full", random_state=0).fit(X)
     assert model.converged_ and model.n_iter_ == 2
 
 
@@ -346,11 +401,12 @@ def test_split_merge_move_undoes_a_split_and_a_merge():
     wrong[truth == 1] = 0
     wrong[(truth == 2) & (X[:, 0] > 2.0)] = 1
     model = ILASDPClustering(3)
-    moved = model._split_merge(X, wrong, np.random.RandomState(0))
+    moved = model._split_merge(X, wrong, "full", np.random.RandomState(0))
     assert misclustering(moved, truth) == 0.0
-    assert model._partition_objective(X, moved) < model._partition_objective(X, wrong)
+    assert (model._partition_objective(X, moved, "full")
+            < model._partition_objective(X, wrong, "full"))
     # At the true partition no move lowers the objective.
-    assert model._split_merge(X, truth, np.random.RandomState(0)) is None
+    assert model._split_merge(X, truth, "full", np.random.RandomState(0)) is None
 
 
 def test_partition_objective_is_the_lifted_objective_at_exact_blocks():
@@ -365,14 +421,16 @@ def test_partition_objective_is_the_lifted_objective_at_exact_blocks():
         cost = _sdp.MahalanobisCost(Xc, *_ila_sdp._precision_and_offset(covariance,
                                                                         1e-3, np))
         total += float((cost.dense() * blocks[k]).sum())
-    assert math.isclose(model._partition_objective(X, truth), total, rel_tol=1e-10)
+    assert math.isclose(model._partition_objective(X, truth, "full"), total,
+                        rel_tol=1e-10)
 
 
 def test_more_starts_never_end_higher():
     X, _ = heterogeneous(90, 2, 3.0, 14)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        one = ILASDPClustering(3, random_state=0).fit(X)
-        three = ILASDPClustering(3, n_init=3, random_state=0).fit(X)
-    assert (three._partition_objective(X, three.labels_)
-            <= one._partition_objective(X, one.labels_) + 1e-9)
+        one = ILASDPClustering(3, covariance_type="full", random_state=0).fit(X)
+        three = ILASDPClustering(3, covariance_type="full", n_init=3,
+                                 random_state=0).fit(X)
+    assert (three._partition_objective(X, three.labels_, "full")
+            <= one._partition_objective(X, one.labels_, "full") + 1e-9)
