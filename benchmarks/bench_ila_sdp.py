@@ -197,7 +197,7 @@ def timed_fit(estimator, X, truth):
         names = sorted({w.category.__name__ for w in caught})
         record["warnings"] = {name: sum(w.category.__name__ == name for w in caught)
                               for name in names}
-    for attr in ("n_iter_", "converged_"):
+    for attr in ("n_iter_", "converged_", "covariance_type_"):
         if hasattr(estimator, attr) and not callable(getattr(estimator, attr)):
             value = getattr(estimator, attr)
             record[attr.rstrip("_")] = value.item() if hasattr(value, "item") else value
