@@ -286,7 +286,8 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
         The relaxed lifted negative log-likelihood after each LA-SDP solve of
         the kept run (for a kept ``"tied"`` start, its lifted objective).
     n_iter_ : int
-        Outer iterations of the kept run (0 for a kept ``"tied"`` start).
+        Outer iterations of the kept run (1 for a kept ``"tied"`` start: its
+        SDP K-means solve is the LA-SDP with one shared covariance).
     converged_ : bool
         Whether the kept run's labels or objective settled before
         ``max_iter``.
@@ -480,7 +481,7 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
             self.labels_ = best["labels"]
             self.covariance_type_ = chosen
             self.objective_ = best["objectives"]
-            self.n_iter_ = len(best["objectives"]) if chosen != "tied" else 0
+            self.n_iter_ = len(best["objectives"])
             self.converged_ = best["converged"]
             self.solver_ = solver
         return self

@@ -252,7 +252,7 @@ def test_auto_keeps_the_start_on_equal_variances_and_not_on_unequal():
     assert set(model.bic_) == {"tied", "spherical", "diag", "full"}
     assert model.bic_["tied"] == min(model.bic_.values())
     np.testing.assert_array_equal(model.labels_, sdp.labels_)
-    assert model.n_iter_ == 0 and model.converged_
+    assert model.n_iter_ == 1 == len(model.objective_) and model.converged_
     pooled = model.covariances_[0, 0, 0]
     np.testing.assert_allclose(model.covariances_, pooled * np.broadcast_to(
         np.eye(2), (3, 2, 2)))
