@@ -276,7 +276,8 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
         The covariance family of the result: ``covariance_type``, or with
         ``"auto"`` the one chosen (``"tied"`` when the start was kept).
     bic_ : dict
-        With ``covariance_type="auto"`` only: the BIC of each candidate
+        The BIC of the fitted family, or with ``covariance_type="auto"`` of
+        each candidate
         (``-2 log L + m log n``, the mixture log-likelihood at the parameters
         fitted to its partition, ``m`` free parameters counted as
         ``GaussianMixture.bic`` does); ``inf`` for a family whose fit left a
@@ -448,26 +449,23 @@ class ILASDPClustering(ClusterMixin, SkkernelEstimator):
                 runs[family] = self._fit_family(
                     X, X_dev, first, family, solver, rank, xp, rng, ctx.backend)
                 partitions.append(runs[family]["labels"])
-            if auto:
-                if isinstance(self.init, str):
-                    # The start fits one shared spherical covariance.
-                    runs["tied"] = {
-                        "labels": start_labels, "converged": True,
-                        "objectives": [self._partition_objective(
-                            X, start_labels, "tied")],
-                    }
-                # A covariance fitted to too few points is singular: its
-                # ridge-regularised likelihood is unbounded, so that family
-                # is not a candidate (as mclust reports no BIC for it).
-                self.bic_ = {
-                    family: mixture_bic(X, run["labels"], K, family, self.reg_covar)
-                    if np.bincount(run["labels"], minlength=K).min()
-                    > (p if family == "full" else 1) else math.inf
-                    for family, run in runs.items()
+            if auto and isinstance(self.init, str):
+                # The start fits one shared spherical covariance.
+                runs["tied"] = {
+                    "labels": start_labels, "converged": True,
+                    "objectives": [self._partition_objective(X, start_labels,
+                                                             "tied")],
                 }
-                chosen = min(self.bic_, key=self.bic_.get)
-            else:
-                chosen = self.covariance_type
+            # A covariance fitted to too few points is singular: its
+            # ridge-regularised likelihood is unbounded, so that family is
+            # not a candidate (as mclust reports no BIC for it).
+            self.bic_ = {
+                family: mixture_bic(X, run["labels"], K, family, self.reg_covar)
+                if np.bincount(run["labels"], minlength=K).min()
+                > (p if family == "full" else 1) else math.inf
+                for family, run in runs.items()
+            }
+            chosen = min(self.bic_, key=self.bic_.get) if auto else self.covariance_type
             best = runs[chosen]
             if not best["converged"]:
                 warnings.warn(

@@ -260,6 +260,9 @@ def test_auto_keeps_the_start_on_equal_variances_and_not_on_unequal():
     model = ILASDPClustering(3, random_state=0).fit(X)
     assert model.covariance_type_ == "spherical"
     assert misclustering(model.labels_, truth) <= 0.02
+    # A refit with a fixed family reports that family only (no stale scores).
+    model.set_params(covariance_type="diag").fit(X)
+    assert model.covariance_type_ == "diag" and list(model.bic_) == ["diag"]
 
 
 def test_mixture_bic_matches_gaussian_mixture():
