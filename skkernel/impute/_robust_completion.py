@@ -225,8 +225,12 @@ class RobustMatrixCompletion(TransformerMixin, SkkernelEstimator):
     * The sketch is a CountSketch with ``4 k`` rows per regression, and the
       preconditioner is the Cholesky factor of the sketched normal matrix
       (the R of the sketch's QR, up to signs); the paper's sketch family
-      and size are not recovered. CG stops at the accuracy ``solver_tol``
-      relative to its warm start, or after ``k`` steps.
+      and size are not recovered. A regression with at most ``4 k``
+      observed entries is not sketched (``S = I``: its own Gram costs no
+      more, and PCG then takes one step), as sketch-and-precondition codes
+      fall back to a direct solve on matrices that are not tall enough. CG
+      stops at the accuracy ``solver_tol`` relative to its warm start, or
+      after ``k`` steps.
     * A ridge penalty ``alpha`` keeps rows and columns with fewer than ``k``
       observed entries well posed; the paper has none.
     * The robust losses (IRLS, as suggested by Ma and Fattahi's l1 analysis

@@ -88,6 +88,27 @@ def test_approximate_solve_reaches_its_accuracy(solver, row_problem):
     assert after > 1e-12
 
 
+def test_sketch_solves_short_rows_exactly_and_sketches_long_ones(backend):
+    # k = 4: the CountSketch has 16 rows. A row with 12 entries is not
+    # sketched (its own Gram preconditions exactly, one PCG step); a row with
+    # 40 entries is, so a loose solver_tol leaves it inexact.
+    rng = np.random.RandomState(3)
+    n, k = 60, 4
+    cols = [np.sort(rng.choice(n, 12, replace=False)),  # CSR order
+            np.sort(rng.choice(n, 40, replace=False))]
+    rows = np.repeat([0, 1], [12, 40])
+    cols = np.concatenate(cols)
+    values = rng.randn(rows.size)
+    weights = rng.uniform(0.2, 1.0, rows.size)
+    F = rng.randn(n, k)
+    entries = observed_entries(rows, cols, values, (2, n))
+    expected = direct_oracle(entries, weights, F, (rows, cols), 0.1)
+    got = SOLVE_ROWS(backend, entries.indptr, entries.indices, entries.values,
+                     weights, F, np.zeros((2, k)), 0.1, "sketch", 0.5, 7)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-10)
+    assert np.linalg.norm(got[1] - expected[1]) > 1e-6 * np.linalg.norm(expected[1])
+
+
 def test_residuals_match_dense_product(backend, row_problem):
     entries, _, F, (rows, cols) = row_problem
     U = np.random.RandomState(2).randn(entries.shape[0], F.shape[1])
