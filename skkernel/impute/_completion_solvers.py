@@ -356,7 +356,8 @@ def _lower_gram(At, L, k, m):
 
     Contiguous rows and four partial sums per dot product: the (m, k) layout
     read a column per step (stride k), and one running sum is a chain of
-    dependent additions; this is 4x faster at k = 80, m = 320.
+    dependent additions. With it a "sketch" half-sweep at k = 80 (2000 rows
+    of 1,000 entries, 2 threads) took 1.08 s instead of 1.89 s.
     """
     for a in range(k):
         for c in range(a + 1):
