@@ -4,6 +4,10 @@ import inspect
 import os
 
 import numba
+from llvmlite import binding as _llvm_binding
+from llvmlite import ir as _ir
+from numba import types as _types
+from numba.extending import intrinsic as _intrinsic
 
 # Caching compiled kernels on disk cuts the first call from seconds to a
 # fraction of one. SKKERNEL_NUMBA_CACHE=0 turns it off (read-only installs).
@@ -60,3 +64,45 @@ def touch_parallel(n):
     for i in numba.prange(n):
         total += i
     return total
+
+
+# LLVM 15 made pointers opaque, which renamed the intrinsic (numba >= 0.61
+# ships LLVM >= 15; numba 0.59-0.60 ship LLVM 14).
+_PREFETCH = ("llvm.prefetch.p0" if _llvm_binding.llvm_version_info >= (15,)
+             else "llvm.prefetch.p0i8")
+
+
+@_intrinsic
+def _prefetch_element(typingctx, array, index):
+    """Hint the CPU to bring ``array.flat[index]``'s cache line in for reading
+    (``llvm.prefetch``: read, high locality, data cache). A hint only: it
+    changes no value, and x86 drops it rather than fault."""
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        i8p = _ir.IntType(8).as_pointer()
+        i32 = _ir.IntType(32)
+        fnty = _ir.FunctionType(_ir.VoidType(), [i8p, i32, i32, i32])
+        try:
+            fn = builder.module.get_global(_PREFETCH)
+        except KeyError:
+            fn = _ir.Function(builder.module, fnty, name=_PREFETCH)
+        address = builder.bitcast(builder.gep(data, [args[1]]), i8p)
+        builder.call(fn, [address, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return _types.void(array, index), codegen
+
+
+@jit
+def prefetch_row(X, row):
+    """Prefetch every cache line of row ``row`` of the C-contiguous 2-D ``X``.
+
+    Sparse-dense products gather rows at random; asking for the row a few
+    stored entries ahead overlaps its memory latency with the current row's
+    arithmetic (measured in ``skkernel.graph``'s FastRP products).
+    """
+    width = X.shape[1]
+    step = max(1, 64 // X.itemsize)
+    base = row * width
+    for c in range(0, width, step):
+        _prefetch_element(X, base + c)

@@ -13,6 +13,7 @@ import numpy as np
 from numba import prange
 
 from ..backend import jit
+from ..backend._numba import prefetch_row
 from ..utils._hash_random import hash_uniform_scalar, sparse_sign_matrix
 
 
@@ -104,12 +105,26 @@ def _fill_initial_block(seed, n_base, sparsity, node_scale, col_start, out):
                 out[i, c] = 0.0
 
 
+# Stored entries looked ahead when prefetching the rows of X to be gathered.
+# One product on a 300,000-node random graph with 6e6 stored entries, d = 128,
+# 2 cores, median of 6 warm calls: 0.533 s without prefetching, 0.431 s at 4
+# entries ahead, 0.447 s at 6 (float32: 0.408 -> 0.270 s).
+PREFETCH_DISTANCE = 4
+
+
 @jit
 def _gather_row(indptr, indices, data, X, X_nonzero, i, acc):
     """``acc += sum_k data[k] X[indices[k]]`` over row ``i`` of the CSR
-    matrix, skipping rows of ``X`` flagged all-zero; True if any was used."""
+    matrix, skipping rows of ``X`` flagged all-zero; True if any was used.
+
+    The row of ``X`` that the entry ``PREFETCH_DISTANCE`` ahead will gather
+    is prefetched (a hint: the sums are unchanged)."""
     touched = False
+    n_stored = indices.shape[0]
     for k in range(indptr[i], indptr[i + 1]):
+        ahead = k + PREFETCH_DISTANCE
+        if ahead < n_stored and X_nonzero[indices[ahead]]:
+            prefetch_row(X, indices[ahead])
         j = indices[k]
         if X_nonzero[j]:
             touched = True
@@ -175,6 +190,14 @@ def _spmm_accumulate(indptr, indices, data, inv_degree, X, X_nonzero, out,
 
 
 @jit(parallel=True)
+def _fill_zero(X):
+    """X[:] = 0 by parallel writes (first touch of fresh pages by writes)."""
+    for i in prange(X.shape[0]):
+        for c in range(X.shape[1]):
+            X[i, c] = 0.0
+
+
+@jit(parallel=True)
 def _flag_nonzero_rows(X, flags):
     for i in prange(X.shape[0]):
         nonzero = False
@@ -204,6 +227,16 @@ def _accumulate(out, col_start, X, weight, sq_norms, use_norms):
                 scale = 0.0
         for c in range(X.shape[1]):
             out[i, col_start + c] += scale * X[i, c]
+
+
+@jit(parallel=True)
+def _scale_rows_by_norm(X, sq_norms, weight):
+    """X[i] = weight * X[i] / ||row i|| from precomputed squared norms
+    (rows of norm 0 become 0), with :func:`_accumulate`'s arithmetic."""
+    for i in prange(X.shape[0]):
+        scale = weight / np.sqrt(sq_norms[i]) if sq_norms[i] > 0.0 else 0.0
+        for c in range(X.shape[1]):
+            X[i, c] = scale * X[i, c]
 
 
 @jit(parallel=True)
@@ -287,8 +320,9 @@ def _initial_block(spec, col_start, col_stop, buffer):
         buffer[:, max(col_start, spec.n_base) - col_start :] = spec.node_features @ W
 
 
-def _terms(spec, S, start, stop, fused_into=None):
-    """Yield ``(term, X)``: the starting block, then each hop's block.
+def _terms(spec, S, start, stop, fused_into=None, last=None):
+    """Yield ``(term, X)``: the starting block, then each hop's block, up to
+    term ``last`` (default: every hop).
 
     ``X`` is one of two C-contiguous buffers (contiguous rows let numba
     vectorise the inner loops) and is overwritten two steps later, so callers
@@ -305,7 +339,8 @@ def _terms(spec, S, start, stop, fused_into=None):
     _initial_block(spec, start, stop, a)
     _flag_nonzero_rows(a, a_nonzero)
     yield 0, a
-    for hop in range(1, len(spec.iteration_weights) + 1):
+    last = len(spec.iteration_weights) if last is None else last
+    for hop in range(1, last + 1):
         if fused_into is None:
             _spmm(S.indptr, S.indices, data, inv_degree, a, a_nonzero, b, b_nonzero)
         else:
@@ -325,9 +360,12 @@ def fastrp_numba(S, spec, block_width, progress=None):
     Columns of the paper variant propagate independently, so only two
     ``(n_nodes, block_width)`` buffers live beside the output. When rows are
     L2-normalised and the columns do not fit in one block, a first pass
-    collects each term's row norms and a second pass accumulates: twice the
-    sparse products for a fraction of the memory. The GDS variant normalises
-    before the next hop, which couples all columns, so it runs in one block.
+    collects each term's row norms and a second pass accumulates. The first
+    pass also parks the last term, unscaled, in its columns of the output
+    (its row norms then come from the output), so the second pass stops one
+    hop early: with three hops, five products a block instead of six, for a
+    fraction of the memory of one block. The GDS variant normalises before
+    the next hop, which couples all columns, so it runs in one block.
 
     Returns the embedding and the block width used. ``progress`` (a bar with
     ``total`` and ``update``) counts sparse products.
@@ -340,23 +378,40 @@ def fastrp_numba(S, spec, block_width, progress=None):
     normalize = spec.normalize_rows or spec.variant == "gds"
     weights = (spec.self_influence, *spec.iteration_weights)
     sq_norms = np.zeros((len(weights), n))
-    out = np.zeros((n, d), spec.dtype)
+    # Zeroed by parallel writes: np.zeros maps the shared zero page, and the
+    # first accumulation then faults twice a page (read, then copy on write).
+    # First fits in fresh processes, 3e5 nodes, d = 128, five each: median
+    # 2.27 s with np.zeros, 2.04 s with this.
+    out = np.empty((n, d), spec.dtype)
+    _fill_zero(out)
     norms_first = normalize and len(blocks) > 1
+    last = len(weights) - 1
+    # the second pass skips the last hop when the first pass parked it in out
+    park = norms_first and last > 0 and weights[last] != 0.0
+    second_last = last - 1 if park else last
     if progress is not None:
-        progress.total = (1 + norms_first) * len(blocks) * len(spec.iteration_weights)
+        progress.total = len(blocks) * (
+            (last if norms_first else 0) + second_last)
     if norms_first:
         for start, stop in blocks:
             for term, X in _terms(spec, S, start, stop):
-                if weights[term] != 0.0:
+                if park and term == last:
+                    # out is still zero here: 0 + 1.0 * x == x exactly
+                    _accumulate(out, start, X, 1.0, sq_norms[term], False)
+                elif weights[term] != 0.0:
                     _add_squared_norms(X, sq_norms[term])
                 if progress is not None and term > 0:
                     progress.update()
+        if park:
+            _add_squared_norms(out, sq_norms[last])
+            _scale_rows_by_norm(out, sq_norms[last], weights[last])
     # All columns in one block: each hop accumulates while its rows are in
     # cache (same operations, same order: the result is identical).
     fused = (out, weights, normalize) if (
         len(blocks) == 1 and spec.variant != "gds") else None
     for start, stop in blocks:
-        for term, X in _terms(spec, S, start, stop, fused_into=fused):
+        for term, X in _terms(spec, S, start, stop, fused_into=fused,
+                              last=second_last):
             if weights[term] != 0.0 and (fused is None or term == 0):
                 if normalize and not norms_first:
                     _add_squared_norms(X, sq_norms[term])
