@@ -465,3 +465,11 @@ def test_warns_when_the_fill_extrapolates_far_outside_the_observed_range():
         good = model.fit_transform(X_missing)
         model.transform(X_missing[:50])
     assert np.sqrt(np.mean((good[gaps] - X[gaps]) ** 2)) < 0.7
+
+
+@pytest.mark.parametrize("rank, expected", [(1, "exact"), (80, "exact"), (81, "cg")])
+def test_auto_solver_is_exact_up_to_rank_80(rank, expected):
+    # The crossover measured on whole fits (see _AUTO_EXACT_MAX_RANK).
+    X = np.random.default_rng(0).standard_normal((90, 90))
+    model = RobustMatrixCompletion(rank=rank, max_iter=1, random_state=0).fit(X)
+    assert model.solver_ == expected
