@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..utils._linalg import numerical_rank, small_factorization
+from ..utils._linalg import gram, numerical_rank, small_factorization
 
 # Rows per block in the fused passes g = A^T (b - A x): a block of A stays in
 # the cache between the two products, so each iteration reads A once. 4 MiB
@@ -78,7 +78,8 @@ def gram_cholesky_system(A, alpha, xp):
     """The Cholesky factor of ``A~^T A~`` as a preconditioner, or ``None``.
 
     ``A~^T A~ = A^T A + alpha I = R^T R`` costs one level-3 pass over ``A``
-    (``syrk``, ``n d^2`` flops at BLAS-3 rate) and ``P = R^-1`` makes
+    (``syrk``, ``n d^2`` flops at BLAS-3 rate, see
+    :func:`~skkernel.utils._linalg.gram`) and ``P = R^-1`` makes
     ``A~ P`` orthogonal up to the rounding of the Gram matrix, about
     ``cond(A~)^2 eps``: LSQR on it then gains about that factor per
     iteration (the corrected semi-normal equations of Björck, with LSQR as
@@ -87,7 +88,7 @@ def gram_cholesky_system(A, alpha, xp):
     start is ``x0 = 0``, which costs no pass over ``A``.
     """
     d = A.shape[1]
-    G = A.T @ A  # numpy and cupy call syrk for this product
+    G = gram(A, xp)  # syrk: on the CPU over row blocks in parallel
     if alpha > 0:
         G[xp.diag_indices(d)] += alpha
     if not bool(xp.isfinite(G).all()):

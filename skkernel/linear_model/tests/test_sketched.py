@@ -579,3 +579,38 @@ def test_auto_with_fewer_samples_than_features_is_lstsq_without_warning():
         model = SketchedLinearRegression().fit(X, y)
     assert model.solver_ == "lstsq"
     np.testing.assert_allclose(model.predict(X), y, atol=1e-10)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_gram_over_row_blocks_equals_one_syrk(order, monkeypatch):
+    # 2.4M entries: two row blocks on two BLAS threads, one under a limit.
+    from threadpoolctl import threadpool_limits
+
+    from skkernel.utils import _linalg
+    from skkernel.utils._linalg import gram
+
+    monkeypatch.setattr(_linalg, "_GRAM_BLOCK_MIN_FLOPS", 0)
+
+    A = np.asarray(np.random.RandomState(0).randn(300_000, 8), order=order)
+    expected = A.T @ A
+    np.testing.assert_allclose(gram(A), expected, rtol=1e-12, atol=1e-9)
+    with threadpool_limits(limits=1, user_api="blas"):
+        np.testing.assert_allclose(gram(A), expected, rtol=1e-12, atol=1e-9)
+    small = A[:100]
+    np.testing.assert_array_equal(gram(small), small.T @ small)
+
+
+def test_cholesky_lsqr_forward_error_with_the_blocked_gram(monkeypatch):
+    # 80,000 x 30 (2.4M entries): the Gram is summed over row blocks.
+    from skkernel.utils import _linalg
+
+    monkeypatch.setattr(_linalg, "_GRAM_BLOCK_MIN_FLOPS", 0)
+    rng = np.random.RandomState(1)
+    V, _ = np.linalg.qr(rng.randn(30, 30))
+    A = (rng.randn(80_000, 30) * np.logspace(0, -6, 30)) @ V.T
+    b = A @ rng.randn(30) + 1e-3 * rng.randn(80_000)
+    x_ref = scipy.linalg.lstsq(A, b)[0]
+    model = SketchedLinearRegression(fit_intercept=False).fit(A, b)
+    assert model.solver_ == "cholesky_lsqr"
+    error = np.linalg.norm(model.coef_ - x_ref) / np.linalg.norm(x_ref)
+    assert error < 1e-8
