@@ -377,6 +377,10 @@ def fastrp_numba(S, spec, block_width, progress=None):
     blocks = [(c, min(c + block_width, d)) for c in range(0, d, block_width)]
     normalize = spec.normalize_rows or spec.variant == "gds"
     weights = (spec.self_influence, *spec.iteration_weights)
+    first = _first_weighted_of_last_two(weights)
+    if len(blocks) == 1 and spec.variant != "gds" and first is not None:
+        return _fastrp_two_buffers(S, spec, weights, first, normalize,
+                                   progress), block_width
     sq_norms = np.zeros((len(weights), n))
     # Zeroed by parallel writes: np.zeros maps the shared zero page, and the
     # first accumulation then faults twice a page (read, then copy on write).
@@ -421,3 +425,90 @@ def fastrp_numba(S, spec, block_width, progress=None):
     if spec.standardize:
         _standardize_inplace(out)
     return out, block_width
+
+
+def _first_weighted_of_last_two(weights):
+    """The first term of nonzero weight if only the last two terms (or the
+    last one) carry weight and it is a hop, else None."""
+    nonzero = [t for t, w in enumerate(weights) if w != 0.0]
+    last = len(weights) - 1
+    if not nonzero or nonzero[0] < max(1, last - 1):
+        return None
+    return nonzero[0]
+
+
+def _fastrp_two_buffers(S, spec, weights, first, normalize, progress):
+    """All columns at once in two ``(n, d)`` arrays instead of three.
+
+    When only the last two terms carry weight (the authors' settings, such as
+    ``(0, 0, 1, 6.67)``, and ``(0, 1, 1)``), the embedding is zero until hop
+    ``first``. Once that hop is computed, the buffer it was computed from is
+    no longer needed and receives ``w * N / ||N||``. The last hop then adds
+    into it without storing its own rows. The operations and their order are
+    those of the fused three-array path, so the embedding is identical, with
+    one ``(n, d)`` array fewer to allocate and touch.
+    """
+    n, d, dtype = spec.n_nodes, spec.n_components, spec.dtype
+    last = len(weights) - 1
+    a, b = np.empty((n, d), dtype), np.empty((n, d), dtype)
+    a_nonzero, b_nonzero = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+    data = S.data.astype(dtype, copy=False)
+    inv_degree = np.asarray(spec.inv_degree, dtype=dtype)
+    _initial_block(spec, 0, d, a)
+    _flag_nonzero_rows(a, a_nonzero)
+    if progress is not None:
+        progress.total = last
+    for hop in range(1, last + 1):
+        if hop == last and first < last:
+            # a holds hop `last - 1`, b the embedding so far
+            _spmm_add_rows(S.indptr, S.indices, data, inv_degree, a, a_nonzero,
+                           b, float(weights[hop]), normalize)
+            emb = b
+        else:
+            _spmm(S.indptr, S.indices, data, inv_degree, a, a_nonzero, b, b_nonzero)
+            a, b = b, a
+            a_nonzero, b_nonzero = b_nonzero, a_nonzero
+            if hop == first:
+                # b (the previous hop) is free: the embedding starts there
+                # (in place when this is also the last hop)
+                emb = a if hop == last else b
+                _set_weighted_rows(a, float(weights[hop]), normalize, emb)
+        if progress is not None:
+            progress.update()
+    if spec.standardize:
+        _standardize_inplace(emb)
+    return emb
+
+
+@jit(parallel=True)
+def _set_weighted_rows(X, weight, normalize, out):
+    """``out[i] = weight * X[i] / ||X[i]||`` (or ``weight * X[i]``), with the
+    squared norm summed as :func:`_store_row` sums it; ``out`` may be X."""
+    for i in prange(X.shape[0]):
+        factor = weight
+        if normalize:
+            sq = 0.0
+            for c in range(X.shape[1]):
+                sq += X[i, c] * X[i, c]
+            factor = weight / np.sqrt(sq) if sq > 0.0 else 0.0
+        for c in range(X.shape[1]):
+            out[i, c] = factor * X[i, c]
+
+
+@jit(parallel=True)
+def _spmm_add_rows(indptr, indices, data, inv_degree, X, X_nonzero, emb, weight,
+                   normalize):
+    """``emb += weight * row / ||row||`` (or ``weight * row``) for each row of
+    ``D^-1 (S @ X)``, without storing the product: :func:`_spmm_accumulate`
+    with its output row kept in a local buffer of X's dtype."""
+    n_rows, width = emb.shape
+    for i in prange(n_rows):
+        acc = np.zeros(width)
+        _gather_row(indptr, indices, data, X, X_nonzero, i, acc)
+        row = np.empty((1, width), X.dtype)
+        _, sq = _store_row(acc, inv_degree[i], row, 0)
+        factor = weight
+        if normalize:
+            factor = weight / np.sqrt(sq) if sq > 0.0 else 0.0
+        for c in range(width):
+            emb[i, c] += factor * row[0, c]

@@ -385,3 +385,50 @@ def test_float32_matches_float64_and_widens_blocks(variant):
     assert _block_width(10**6, 512, np.float32) == 2 * _block_width(10**6, 512)
     with pytest.raises(ValueError, match="'dtype' parameter of FastRP"):
         FastRP(dtype="float16").fit(A)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("normalize_rows", [True, False])
+@pytest.mark.parametrize("weights", [(0.0, 1.0, 1.0), (0.0, 0.0, 1.0, 6.67),
+                                     (0.0, 0.0, 2.0), (1.0,)])
+def test_two_buffer_path_is_identical_to_three_arrays(weights, normalize_rows,
+                                                      dtype, monkeypatch):
+    # When only the last two terms carry weight the embedding is built in the
+    # buffer the first of them was computed from: same operations, same order.
+    from skkernel.graph import _fastrp_kernels
+
+    A = _graph(n=80, m=400)
+    params = dict(n_components=24, random_state=0, iteration_weights=weights,
+                  normalize_rows=normalize_rows, dtype=dtype, backend="numba")
+    assert _fastrp_kernels._first_weighted_of_last_two((0.0, *weights)) is not None
+    two = FastRP(**params).fit_transform(A)
+    monkeypatch.setattr(_fastrp_kernels, "_first_weighted_of_last_two",
+                        lambda weights: None)
+    three = FastRP(**params).fit_transform(A)
+    np.testing.assert_array_equal(two, three)
+    ref = FastRP(**{**params, "backend": "numpy"}).fit_transform(A)
+    assert_allclose(two, ref, rtol=0, atol=1e-10 if dtype == "float64" else 1e-4)
+
+
+def test_two_buffer_plan_only_when_the_last_two_terms_carry_weight():
+    from skkernel.graph._fastrp_kernels import _first_weighted_of_last_two as plan
+
+    assert plan((0.0, 0.0, 1.0, 6.67)) == 2
+    assert plan((0.0, 0.0, 0.0, 1.0)) == 3
+    assert plan((0.0, 1.0)) == 1
+    assert plan((0.0, 1.0, 0.0)) == 1
+    assert plan((0.5, 1.0)) is None  # the starting block carries weight
+    assert plan((0.0, 1.0, 1.0, 1.0)) is None
+    assert plan((0.0, 0.0, 0.0)) is None
+
+
+def test_finite_check_of_fitted_attributes_in_their_own_precision():
+    # float32 embeddings are checked without a float64 copy; inf is caught.
+    est = FastRP(8, random_state=0, dtype="float32").fit(_graph())
+    est._check_finite_fit()
+    est.embedding_ = est.embedding_.copy()
+    est.embedding_[3, 2] = np.float32(np.inf)
+    with pytest.raises(ValueError, match="computed a non-finite embedding_"):
+        est._check_finite_fit()
+    est.embedding_ = np.arange(6).reshape(3, 2)  # integers are finite
+    est._check_finite_fit()
