@@ -454,11 +454,26 @@ def _fastrp_two_buffers(S, spec, weights, first, normalize, progress):
     a_nonzero, b_nonzero = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
     data = S.data.astype(dtype, copy=False)
     inv_degree = np.asarray(spec.inv_degree, dtype=dtype)
-    _initial_block(spec, 0, d, a)
-    _flag_nonzero_rows(a, a_nonzero)
     if progress is not None:
         progress.total = last
-    for hop in range(1, last + 1):
+    start = 1
+    if _sparse_first_hops(S, spec, first):
+        # L R and N_1 = P L R kept sparse; N_2 is the first dense hop.
+        r_ptr, r_col, r_val = _sparse_projection(spec)
+        h_ptr, h_col, h_val = _sparse_hop(S.indptr, S.indices, data, inv_degree,
+                                          r_ptr, r_col, r_val, d)
+        _spmm_from_sparse(S.indptr, S.indices, data, inv_degree, h_ptr, h_col,
+                          h_val, a, a_nonzero)
+        if first == 2:
+            emb = a if last == 2 else b
+            _set_weighted_rows(a, float(weights[2]), normalize, emb)
+        if progress is not None:
+            progress.update(2)
+        start = 3
+    else:
+        _initial_block(spec, 0, d, a)
+        _flag_nonzero_rows(a, a_nonzero)
+    for hop in range(start, last + 1):
         if hop == last and first < last:
             # a holds hop `last - 1`, b the embedding so far
             _spmm_add_rows(S.indptr, S.indices, data, inv_degree, a, a_nonzero,
@@ -512,3 +527,141 @@ def _spmm_add_rows(indptr, indices, data, inv_degree, X, X_nonzero, emb, weight,
             factor = weight / np.sqrt(sq) if sq > 0.0 else 0.0
         for c in range(width):
             emb[i, c] += factor * row[0, c]
+
+
+# The first two hops run sparse when the starting matrix L R has at most this
+# density and N_1 = P L R is expected to fill at most this fraction of a row
+# (mean degree / sparsity). 3e5-node random graph, 6e6 stored entries,
+# d = 128, sparsity sqrt(n) = 548: N_1 fills 3.6 % of a row.
+_SPARSE_START_MAX_DENSITY = 1.0 / 16
+_SPARSE_HOP_MAX_FILL = 1.0 / 8
+
+
+def _sparse_first_hops(S, spec, first):
+    """Whether :func:`_fastrp_two_buffers` may take hops 1 and 2 sparsely."""
+    if spec.n_property or first < 2:
+        return False
+    density = 1.0 / spec.sparsity
+    mean_degree = S.nnz / max(1, spec.n_nodes)
+    return (density <= _SPARSE_START_MAX_DENSITY
+            and mean_degree * density <= _SPARSE_HOP_MAX_FILL)
+
+
+def _sparse_projection(spec):
+    """``L R`` as CSR arrays: the entries :func:`_fill_initial_block` writes
+    as nonzero, with the same values in the same dtype."""
+    n = spec.n_nodes
+    counts = np.empty(n, dtype=np.int64)
+    seed = np.uint64(spec.seed)
+    _projection_counts(seed, spec.n_base, float(spec.sparsity), counts)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    cols = np.empty(indptr[-1], dtype=np.int32)
+    vals = np.empty(indptr[-1], dtype=spec.dtype)
+    _projection_fill(seed, spec.n_base, float(spec.sparsity), spec.node_scale,
+                     indptr, cols, vals)
+    return indptr, cols, vals
+
+
+@jit(parallel=True)
+def _projection_counts(seed, n_base, sparsity, counts):
+    half = 0.5 / sparsity
+    for i in prange(counts.shape[0]):
+        count = 0
+        for c in range(n_base):
+            u = hash_uniform_scalar(seed, i * n_base + c)
+            if u < half or u >= 1.0 - half:
+                count += 1
+        counts[i] = count
+
+
+@jit(parallel=True)
+def _projection_fill(seed, n_base, sparsity, node_scale, indptr, cols, vals):
+    half = 0.5 / sparsity
+    value = np.sqrt(sparsity / n_base)
+    for i in prange(indptr.shape[0] - 1):
+        scaled = value * node_scale[i]
+        q = indptr[i]
+        for c in range(n_base):
+            u = hash_uniform_scalar(seed, i * n_base + c)
+            if u < half:
+                cols[q] = c
+                vals[q] = scaled
+                q += 1
+            elif u >= 1.0 - half:
+                cols[q] = c
+                vals[q] = -scaled
+                q += 1
+
+
+def _sparse_hop(indptr, indices, data, inv_degree, r_ptr, r_col, r_val, width):
+    """``D^-1 (S @ R)`` for CSR ``R``, as CSR with the columns some neighbour
+    touches (in increasing order). Each stored value is the sum
+    :func:`_gather_row` and :func:`_store_row` form for the dense product,
+    over the same nonzero terms in the same order."""
+    n = indptr.shape[0] - 1
+    counts = np.empty(n, dtype=np.int64)
+    _sparse_hop_counts(indptr, indices, r_ptr, r_col, width, counts)
+    h_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=h_ptr[1:])
+    h_col = np.empty(h_ptr[-1], dtype=np.int32)
+    h_val = np.empty(h_ptr[-1], dtype=r_val.dtype)
+    _sparse_hop_fill(indptr, indices, data, inv_degree, r_ptr, r_col, r_val,
+                     width, h_ptr, h_col, h_val)
+    return h_ptr, h_col, h_val
+
+
+@jit(parallel=True)
+def _sparse_hop_counts(indptr, indices, r_ptr, r_col, width, counts):
+    for i in prange(indptr.shape[0] - 1):
+        mark = np.zeros(width, dtype=np.bool_)
+        count = 0
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            for p in range(r_ptr[j], r_ptr[j + 1]):
+                c = r_col[p]
+                if not mark[c]:
+                    mark[c] = True
+                    count += 1
+        counts[i] = count
+
+
+@jit(parallel=True)
+def _sparse_hop_fill(indptr, indices, data, inv_degree, r_ptr, r_col, r_val, width,
+                     h_ptr, h_col, h_val):
+    for i in prange(indptr.shape[0] - 1):
+        acc = np.zeros(width)
+        mark = np.zeros(width, dtype=np.bool_)
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            w = data[k]
+            for p in range(r_ptr[j], r_ptr[j + 1]):
+                c = r_col[p]
+                acc[c] += w * r_val[p]
+                mark[c] = True
+        q = h_ptr[i]
+        scale = inv_degree[i]
+        for c in range(width):
+            if mark[c]:
+                h_col[q] = c
+                h_val[q] = acc[c] * scale
+                q += 1
+
+
+@jit(parallel=True)
+def _spmm_from_sparse(indptr, indices, data, inv_degree, h_ptr, h_col, h_val, out,
+                      out_nonzero):
+    """:func:`_spmm` with a CSR right-hand side: the same nonzero terms in the
+    same order, so the same sums."""
+    n_rows, width = out.shape
+    for i in prange(n_rows):
+        acc = np.zeros(width)
+        touched = False
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            w = data[k]
+            for p in range(h_ptr[j], h_ptr[j + 1]):
+                touched = True
+                acc[h_col[p]] += w * h_val[p]
+        any_nonzero, _ = _store_row(acc, inv_degree[i], out, i)
+        out_nonzero[i] = touched and any_nonzero

@@ -387,21 +387,34 @@ def test_float32_matches_float64_and_widens_blocks(variant):
         FastRP(dtype="float16").fit(A)
 
 
+@pytest.mark.parametrize("sparse_start", [False, True])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("normalize_rows", [True, False])
 @pytest.mark.parametrize("weights", [(0.0, 1.0, 1.0), (0.0, 0.0, 1.0, 6.67),
                                      (0.0, 0.0, 2.0), (1.0,)])
 def test_two_buffer_path_is_identical_to_three_arrays(weights, normalize_rows,
-                                                      dtype, monkeypatch):
+                                                      dtype, sparse_start,
+                                                      monkeypatch):
     # When only the last two terms carry weight the embedding is built in the
     # buffer the first of them was computed from: same operations, same order.
+    # With sparse_start the first two hops also run on CSR arrays (the same
+    # nonzero terms in the same order).
     from skkernel.graph import _fastrp_kernels
 
     A = _graph(n=80, m=400)
     params = dict(n_components=24, random_state=0, iteration_weights=weights,
                   normalize_rows=normalize_rows, dtype=dtype, backend="numba")
     assert _fastrp_kernels._first_weighted_of_last_two((0.0, *weights)) is not None
+    calls = []
+    real = _fastrp_kernels._sparse_first_hops
+
+    def sparse_first_hops(S, spec, first):
+        calls.append(real(S, spec, first) or sparse_start)
+        return calls[-1] and first >= 2
+
+    monkeypatch.setattr(_fastrp_kernels, "_sparse_first_hops", sparse_first_hops)
     two = FastRP(**params).fit_transform(A)
+    assert calls == [sparse_start]
     monkeypatch.setattr(_fastrp_kernels, "_first_weighted_of_last_two",
                         lambda weights: None)
     three = FastRP(**params).fit_transform(A)
@@ -432,3 +445,27 @@ def test_finite_check_of_fitted_attributes_in_their_own_precision():
         est._check_finite_fit()
     est.embedding_ = np.arange(6).reshape(3, 2)  # integers are finite
     est._check_finite_fit()
+
+
+def test_sparse_first_hops_on_a_sparse_projection():
+    # 3,000 nodes of mean degree 8, d = 64: sparsity sqrt(n) = 55 gives a
+    # starting matrix of density 1.8 % and N_1 of about 15 %: not sparse
+    # enough by default; sparsity 200 (density 0.5 %, N_1 4 %) is.
+    from skkernel.graph import _fastrp_kernels
+
+    A = make_random_graph(3000, 12000, random_state=1)
+    used = []
+    real = _fastrp_kernels._sparse_first_hops
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(_fastrp_kernels, "_sparse_first_hops",
+                        lambda *a: used.append(real(*a)) or used[-1])
+    try:
+        params = dict(n_components=64, iteration_weights=(0.0, 1.0, 1.0),
+                      random_state=2, backend="numba")
+        FastRP(**params).fit(A)
+        emb = FastRP(sparsity=200, **params).fit_transform(A)
+    finally:
+        monkeypatch.undo()
+    assert used == [False, True]
+    ref = FastRP(**{**params, "backend": "numpy", "sparsity": 200}).fit_transform(A)
+    assert_allclose(emb, ref, rtol=0, atol=1e-10)
