@@ -218,11 +218,15 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, SkkernelEstimato
     Memory is ``O(nnz + n * d)``: besides the graph and the output, the numba
     backend keeps two ``n x block_width`` buffers, ``block_width`` at most
     ``max(32, d / 4)`` columns and within the ``working_memory``
-    configuration. When ``normalize_rows=True`` and the columns need more
-    than one block, a first pass computes each hop's row norms and a second
-    accumulates, trading twice the sparse products for the memory bound.
-    ``variant="gds"`` feeds normalised rows forward, which couples all
-    columns, so it always works on full rows (two ``n x d`` buffers).
+    configuration. When all columns fit and only the last two terms carry
+    weight (the authors' settings), the embedding is built in one of the two
+    buffers, so graph plus two outputs is the peak; with a very sparse
+    projection the first two hops are then computed on sparse arrays. When
+    ``normalize_rows=True`` and the columns need more than one block, a
+    first pass computes each hop's row norms and a second accumulates,
+    trading more sparse products for the memory bound. ``variant="gds"``
+    feeds normalised rows forward, which couples all columns, so it always
+    works on full rows (two ``n x d`` buffers).
 
     References
     ----------
