@@ -210,9 +210,8 @@ def generated(seeds):
     """Issue 13's cases on graphs of new seeds: 3e5 and 4e5 nodes with 6e6
     stored entries and 1e6 nodes with 2e7, d = 128, three hops, rows
     normalised; float64 and float32, each a first fit in a fresh process."""
-    from skkernel.datasets import make_random_graph
-
     import skkernel
+    from skkernel.datasets import make_random_graph
 
     # Fill numba's cache, untimed, on every path the timed fits take: 5,000
     # nodes of mean degree 4 take the sparse first hops, and a 1 MiB budget
