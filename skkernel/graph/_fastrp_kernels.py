@@ -87,6 +87,18 @@ def fastrp_reference(S, spec, xp=np):
 # ---------------------------------------------------------------- numba kernels
 
 
+@jit
+def _projection_sign(seed, index, half):
+    """1, -1 or 0: the sign of entry ``index`` (row-major) of the very sparse
+    projection ``R``, each of 1 and -1 with probability ``half``."""
+    u = hash_uniform_scalar(seed, index)
+    if u < half:
+        return 1.0
+    if u >= 1.0 - half:
+        return -1.0
+    return 0.0
+
+
 @jit(parallel=True)
 def _fill_initial_block(seed, n_base, sparsity, node_scale, col_start, out):
     """Write columns [col_start, col_start + width) of L R into ``out``."""
@@ -96,13 +108,8 @@ def _fill_initial_block(seed, n_base, sparsity, node_scale, col_start, out):
     for i in prange(n_rows):
         scaled = value * node_scale[i]
         for c in range(width):
-            u = hash_uniform_scalar(seed, i * n_base + col_start + c)
-            if u < half:
-                out[i, c] = scaled
-            elif u >= 1.0 - half:
-                out[i, c] = -scaled
-            else:
-                out[i, c] = 0.0
+            out[i, c] = _projection_sign(seed, i * n_base + col_start + c,
+                                         half) * scaled
 
 
 # Stored entries looked ahead when prefetching the rows of X to be gathered.
@@ -230,28 +237,6 @@ def _accumulate(out, col_start, X, weight, sq_norms, use_norms):
 
 
 @jit(parallel=True)
-def _scale_rows_by_norm(X, sq_norms, weight):
-    """X[i] = weight * X[i] / ||row i|| from precomputed squared norms
-    (rows of norm 0 become 0), with :func:`_accumulate`'s arithmetic."""
-    for i in prange(X.shape[0]):
-        scale = weight / np.sqrt(sq_norms[i]) if sq_norms[i] > 0.0 else 0.0
-        for c in range(X.shape[1]):
-            X[i, c] = scale * X[i, c]
-
-
-@jit(parallel=True)
-def _normalize_rows_inplace(X):
-    for i in prange(X.shape[0]):
-        acc = 0.0
-        for c in range(X.shape[1]):
-            acc += X[i, c] * X[i, c]
-        if acc > 0.0:
-            inv = 1.0 / np.sqrt(acc)
-            for c in range(X.shape[1]):
-                X[i, c] *= inv
-
-
-@jit(parallel=True)
 def _column_sums(X, n_chunks):
     """Per-chunk column sums of X, streaming the rows (X is C-ordered, so a
     column walk would stride a whole row per element)."""
@@ -350,7 +335,7 @@ def _terms(spec, S, start, stop, fused_into=None, last=None):
         a, b = b, a
         a_nonzero, b_nonzero = b_nonzero, a_nonzero
         if spec.variant == "gds":
-            _normalize_rows_inplace(a)
+            _set_weighted_rows(a, 1.0, True, a)
         yield hop, a
 
 
@@ -407,8 +392,7 @@ def fastrp_numba(S, spec, block_width, progress=None):
                 if progress is not None and term > 0:
                     progress.update()
         if park:
-            _add_squared_norms(out, sq_norms[last])
-            _scale_rows_by_norm(out, sq_norms[last], weights[last])
+            _set_weighted_rows(out, float(weights[last]), True, out)
     # All columns in one block: each hop accumulates while its rows are in
     # cache (same operations, same order: the result is identical).
     fused = (out, weights, normalize) if (
@@ -554,8 +538,7 @@ def _sparse_projection(spec):
     counts = np.empty(n, dtype=np.int64)
     seed = np.uint64(spec.seed)
     _projection_counts(seed, spec.n_base, float(spec.sparsity), counts)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
+    indptr = _indptr(counts)
     cols = np.empty(indptr[-1], dtype=np.int32)
     vals = np.empty(indptr[-1], dtype=spec.dtype)
     _projection_fill(seed, spec.n_base, float(spec.sparsity), spec.node_scale,
@@ -569,8 +552,7 @@ def _projection_counts(seed, n_base, sparsity, counts):
     for i in prange(counts.shape[0]):
         count = 0
         for c in range(n_base):
-            u = hash_uniform_scalar(seed, i * n_base + c)
-            if u < half or u >= 1.0 - half:
+            if _projection_sign(seed, i * n_base + c, half) != 0.0:
                 count += 1
         counts[i] = count
 
@@ -583,15 +565,18 @@ def _projection_fill(seed, n_base, sparsity, node_scale, indptr, cols, vals):
         scaled = value * node_scale[i]
         q = indptr[i]
         for c in range(n_base):
-            u = hash_uniform_scalar(seed, i * n_base + c)
-            if u < half:
+            sign = _projection_sign(seed, i * n_base + c, half)
+            if sign != 0.0:
                 cols[q] = c
-                vals[q] = scaled
+                vals[q] = sign * scaled
                 q += 1
-            elif u >= 1.0 - half:
-                cols[q] = c
-                vals[q] = -scaled
-                q += 1
+
+
+def _indptr(counts):
+    """CSR row pointers from the entries of each row."""
+    indptr = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return indptr
 
 
 def _sparse_hop(indptr, indices, data, inv_degree, r_ptr, r_col, r_val, width):
@@ -602,8 +587,7 @@ def _sparse_hop(indptr, indices, data, inv_degree, r_ptr, r_col, r_val, width):
     n = indptr.shape[0] - 1
     counts = np.empty(n, dtype=np.int64)
     _sparse_hop_counts(indptr, indices, r_ptr, r_col, width, counts)
-    h_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=h_ptr[1:])
+    h_ptr = _indptr(counts)
     h_col = np.empty(h_ptr[-1], dtype=np.int32)
     h_val = np.empty(h_ptr[-1], dtype=r_val.dtype)
     _sparse_hop_fill(indptr, indices, data, inv_degree, r_ptr, r_col, r_val,
