@@ -25,7 +25,11 @@ from ..base import (
     SkkernelEstimator,
 )
 from ..utils import draw_seed, progress_bar
-from ._fastrp_kernels import fastrp_numba, fastrp_reference
+from ._fastrp_kernels import (
+    _first_weighted_of_last_two,
+    fastrp_numba,
+    fastrp_reference,
+)
 
 
 @dataclass
@@ -218,10 +222,12 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, SkkernelEstimato
     Memory is ``O(nnz + n * d)``: besides the graph and the output, the numba
     backend keeps two ``n x block_width`` buffers, ``block_width`` at most
     ``max(32, d / 4)`` columns and within the ``working_memory``
-    configuration. When all columns fit and only the last two terms carry
-    weight (the authors' settings), the embedding is built in one of the two
-    buffers, so graph plus two outputs is the peak; with a very sparse
-    projection the first two hops are then computed on sparse arrays. When
+    configuration. When only the last two terms carry weight (the authors'
+    settings), the embedding is built in one of the two buffers, so a single
+    ``n x d`` array is temporary; all columns then go together whenever it
+    fits in ``working_memory`` (graph plus two outputs is the peak), and with
+    a very sparse projection the first two hops are computed on sparse
+    arrays. When
     ``normalize_rows=True`` and the columns need more than one block, a
     first pass computes each hop's row norms and a second accumulates,
     trading more sparse products for the memory bound. ``variant="gds"``
@@ -399,7 +405,9 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, SkkernelEstimato
             with progress_bar(steps, "FastRP", self.verbose) as bar:
                 embedding, block_width = PROPAGATE(
                     ctx.backend, A, spec,
-                    _block_width(spec.n_nodes, spec.n_components, spec.dtype), bar,
+                    _block_width(spec.n_nodes, spec.n_components, spec.dtype,
+                                 (spec.self_influence, *spec.iteration_weights),
+                                 spec.variant), bar,
                 )
             self.embedding_ = np.asarray(to_cpu(embedding))
             self.sparsity_ = spec.sparsity
@@ -461,20 +469,28 @@ class FastRP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, SkkernelEstimato
         )
 
 
-def _block_width(n_nodes, n_components, dtype=np.float64):
+def _block_width(n_nodes, n_components, dtype=np.float64, weights=None,
+                 variant="paper"):
     """Columns propagated together by the numba backend.
 
-    Two ``n_nodes x width`` buffers live beside the output. When two
-    full-width buffers fit in the ``working_memory`` budget, all columns go
-    together: with normalised rows, several blocks cost every sparse product
-    twice (a pass for the row norms, then the accumulation), so one block is
-    the fast path. Otherwise the buffers are kept under half the output's
-    size (peak memory within 1.5x of graph plus output) and under the budget;
-    blocks narrower than 32 columns lose more to re-reading the graph than
-    they save.
+    Two ``n_nodes x width`` buffers live beside the output, except on the
+    two-array path (only the last two terms of ``weights`` carry weight, not
+    ``variant="gds"``), where the embedding is built in one of the two and a
+    single full-width array is temporary. All columns go together when the
+    temporary full-width arrays fit in the ``working_memory`` budget: with
+    normalised rows, several blocks cost every sparse product twice (a pass
+    for the row norms, then the accumulation), so one block is the fast path.
+    Otherwise the buffers are kept under half the output's size (peak memory
+    within 1.5x of graph plus output) and under the budget; blocks narrower
+    than 32 columns lose more to re-reading the graph than they save.
     """
     itemsize = np.dtype(dtype).itemsize
     budget = get_config()["working_memory"] * 2**20 // (2 * itemsize * n_nodes)
+    if weights is not None and variant != "gds" and (
+            _first_weighted_of_last_two(tuple(weights)) is not None):
+        full = get_config()["working_memory"] * 2**20 // (itemsize * n_nodes)
+        if full >= n_components:
+            return int(n_components)
     if budget >= n_components:
         return int(n_components)
     # half the output's bytes: a quarter of its columns in float64, half of

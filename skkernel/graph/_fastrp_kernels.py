@@ -13,7 +13,7 @@ import numpy as np
 from numba import prange
 
 from ..backend import jit
-from ..backend._numba import prefetch_row
+from ..backend._numba import prefetch, prefetch_row
 from ..utils._hash_random import hash_uniform_scalar, sparse_sign_matrix
 
 
@@ -139,6 +139,31 @@ def _gather_row(indptr, indices, data, X, X_nonzero, i, acc):
             for c in range(acc.shape[0]):
                 acc[c] += w * X[j, c]
     return touched
+
+
+# Stored entries looked ahead in products with a CSR right-hand side (the
+# sparse first hops): the row pointer of the entry 16 ahead, then the columns
+# and values of the entry 8 ahead, whose pointer is in cache by then. N_2 from
+# the CSR N_1 on a 300,000-node random graph (6e6 stored entries, d = 128),
+# median of 5 warm calls: 0.23-0.29 s without, 0.125 s at (8, 4), 0.112-0.116 s
+# at (16, 8), 0.119-0.131 s at (24, 12); 1e6 nodes: 1.04 s against 0.47-0.49 s.
+SPARSE_PREFETCH_PTR = 16
+SPARSE_PREFETCH_ROW = 8
+
+
+@jit
+def _prefetch_csr_row(indices, k, ptr, cols, vals):
+    """Prefetch the row pointer, then the first columns and values, of the
+    CSR rows that stored entries ahead of ``k`` will read (a hint only)."""
+    n_stored = indices.shape[0]
+    ahead = k + SPARSE_PREFETCH_PTR
+    if ahead < n_stored:
+        prefetch(ptr, indices[ahead])
+    ahead = k + SPARSE_PREFETCH_ROW
+    if ahead < n_stored:
+        q = ptr[indices[ahead]]
+        prefetch(cols, q)
+        prefetch(vals, q)
 
 
 @jit
@@ -601,6 +626,7 @@ def _sparse_hop_counts(indptr, indices, r_ptr, r_col, width, counts):
         mark = np.zeros(width, dtype=np.bool_)
         count = 0
         for k in range(indptr[i], indptr[i + 1]):
+            _prefetch_csr_row(indices, k, r_ptr, r_col, r_col)
             j = indices[k]
             for p in range(r_ptr[j], r_ptr[j + 1]):
                 c = r_col[p]
@@ -617,6 +643,7 @@ def _sparse_hop_fill(indptr, indices, data, inv_degree, r_ptr, r_col, r_val, wid
         acc = np.zeros(width)
         mark = np.zeros(width, dtype=np.bool_)
         for k in range(indptr[i], indptr[i + 1]):
+            _prefetch_csr_row(indices, k, r_ptr, r_col, r_val)
             j = indices[k]
             w = data[k]
             for p in range(r_ptr[j], r_ptr[j + 1]):
@@ -636,12 +663,14 @@ def _sparse_hop_fill(indptr, indices, data, inv_degree, r_ptr, r_col, r_val, wid
 def _spmm_from_sparse(indptr, indices, data, inv_degree, h_ptr, h_col, h_val, out,
                       out_nonzero):
     """:func:`_spmm` with a CSR right-hand side: the same nonzero terms in the
-    same order, so the same sums."""
+    same order, so the same sums. The rows of the right-hand side are
+    prefetched ahead (:func:`_prefetch_csr_row`)."""
     n_rows, width = out.shape
     for i in prange(n_rows):
         acc = np.zeros(width)
         touched = False
         for k in range(indptr[i], indptr[i + 1]):
+            _prefetch_csr_row(indices, k, h_ptr, h_col, h_val)
             j = indices[k]
             w = data[k]
             for p in range(h_ptr[j], h_ptr[j + 1]):

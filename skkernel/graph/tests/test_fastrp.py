@@ -155,11 +155,11 @@ def test_verbose_progress_counts_sparse_products(capsys, monkeypatch):
     monkeypatch.setattr(progress, "tqdm", None, raising=False)
     monkeypatch.setitem(__import__("sys").modules, "tqdm.auto", None)
     with skkernel.config_context(working_memory=2 * 8 * 60 * 5 / 2**20):
-        FastRP(10, iteration_weights=(1.0, 1.0), random_state=0, verbose=1).fit(
-            _graph()
-        )
+        FastRP(10, iteration_weights=(1.0, 1.0), self_influence=0.5,
+               random_state=0, verbose=1).fit(_graph())
     lines = capsys.readouterr().err.strip().splitlines()
-    # Two blocks of 5 columns, two hops, norms first; the first pass parks
+    # Two blocks of 5 columns (the weighted start rules out the two-array
+    # path), two hops, norms first; the first pass parks
     # the last hop in the output, so the second stops one hop early: 6.
     assert lines[-1].startswith("FastRP: 6/6")
 
@@ -421,6 +421,20 @@ def test_two_buffer_path_is_identical_to_three_arrays(weights, normalize_rows,
     np.testing.assert_array_equal(two, three)
     ref = FastRP(**{**params, "backend": "numpy"}).fit_transform(A)
     assert_allclose(two, ref, rtol=0, atol=1e-10 if dtype == "float64" else 1e-4)
+
+
+def test_block_width_counts_one_temporary_array_on_the_two_array_path():
+    # float64, 1e6 nodes, d = 128: one 977 MiB temporary fits the default
+    # 1024 MiB budget, two do not
+    from skkernel.graph._fastrp import _block_width
+
+    assert _block_width(10**6, 128, np.float64, (0.0, 1.0, 1.0)) == 128
+    assert _block_width(10**6, 128, np.float64, (0.0, 1.0, 1.0), "gds") == 32
+    assert _block_width(10**6, 128, np.float64, (0.0, 1.0, 1.0, 1.0)) == 32
+    assert _block_width(10**6, 128, np.float64) == 32
+    assert _block_width(3 * 10**6, 128, np.float64, (0.0, 1.0, 1.0)) == 22
+    with skkernel.config_context(working_memory=2000):
+        assert _block_width(10**6, 128, np.float64) == 128
 
 
 def test_two_buffer_plan_only_when_the_last_two_terms_carry_weight():
