@@ -80,9 +80,12 @@ def _check_adjacency(A, xp, xsp):
             "FastRP expects a square adjacency matrix of shape "
             f"(n_nodes, n_nodes), got shape {tuple(A.shape)}."
         )
-    A = xsp.csr_matrix(A)
-    A.sum_duplicates()
-    A.eliminate_zeros()
+    A = xsp.csr_matrix(A)  # shares the arrays of a CSR input
+    if not A.has_canonical_format or bool((A.data == 0).any()):
+        # canonicalise a copy: the caller's matrix is left as it was given
+        A = A.copy()
+        A.sum_duplicates()
+        A.eliminate_zeros()
     if A.nnz == 0:
         raise ValueError(
             "The graph has no edges: FastRP propagates along edges, so an "

@@ -483,3 +483,23 @@ def test_sparse_first_hops_on_a_sparse_projection():
     assert used == [False, True]
     ref = FastRP(**{**params, "backend": "numpy", "sparsity": 200}).fit_transform(A)
     assert_allclose(emb, ref, rtol=0, atol=1e-10)
+
+
+def test_fit_leaves_the_input_graph_unchanged():
+    # explicit zeros and unsorted, duplicated entries are canonicalised on a
+    # copy; the embedding is that of the canonical graph
+    A = _graph(n=40, m=160)
+    A.data[:3] = 0.0
+    messy = sp.csr_matrix((np.r_[A.data, 0.5], np.r_[A.indices, A.indices[-1]],
+                           np.r_[A.indptr[:-1], A.indptr[-1] + 1]), shape=A.shape)
+    messy.has_sorted_indices = False
+    for X in (A, messy):
+        before = (X.data.copy(), X.indices.copy(), X.indptr.copy())
+        emb = FastRP(8, random_state=0).fit_transform(X)
+        for got, want in zip((X.data, X.indices, X.indptr), before):
+            np.testing.assert_array_equal(got, want)
+        canonical = X.copy()
+        canonical.sum_duplicates()
+        canonical.eliminate_zeros()
+        np.testing.assert_array_equal(
+            emb, FastRP(8, random_state=0).fit_transform(canonical))
