@@ -143,14 +143,17 @@ print(json.dumps(out))
 """
 
 
-def first_call_case(n, d, seed):
+def first_call_case(n, d, seed, settle=10.0):
     """Each method's first call in a fresh process, default parameters.
 
     ``python -c`` runs the data generation (not timed) and one timed call:
     gelsd on the centred data (what ``LinearRegression`` solves), then
     ``SketchedLinearRegression()`` with its defaults; forward error of ours
     against gelsd's answer. Numba's cache is warm (the parent process fits
-    once before), as it is for a user after their first session.
+    once before), as it is for a user after their first session. Each process
+    starts after ``settle`` seconds of idle, so that neither inherits memory
+    the previous one just freed (on a VM whose host reclaims freed guest
+    pages, that memory is cheaper to touch for a moment).
     """
     import subprocess
     import sys
@@ -167,6 +170,7 @@ def first_call_case(n, d, seed):
             coef_path = os.path.join(tmp, method + ".npy")
             code = _FIRST_CALL_SCRIPT.format(bench_dir=bench_dir, n=n, d=d, seed=seed,
                                              method=method, coef_path=coef_path)
+            time.sleep(settle)
             proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
                                   text=True, check=True)
             results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -178,7 +182,7 @@ def first_call_case(n, d, seed):
     ours["speedup_vs_gelsd"] = results["gelsd"]["time_s"] / ours["time_s"]
     ours["time_over_syrk_floor"] = ours["time_s"] / ours["floor_syrk_s"]
     return {"case": "first_call", "n": n, "d": d, "seed": seed, "cond": 1e6,
-            "load_avg": os.getloadavg()[0], "methods": results}
+            "settle_s": settle, "load_avg": os.getloadavg()[0], "methods": results}
 
 
 def linf_ratio(A, b, x_star, x_sketch):
@@ -301,6 +305,8 @@ def main():
     parser.add_argument("--no-l1-peer", action="store_true",
                         help="skip QuantileRegressor (it runs for an hour at "
                         "n = 200,000); the dual bound still certifies the ratio")
+    parser.add_argument("--settle", type=float, default=10.0,
+                        help="seconds of idle before each first_call process")
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS and numba threads for every method")
     args = parser.parse_args()
@@ -321,7 +327,8 @@ def main():
         ]
         for n, d in sizes:
             for seed in (int(v) for v in args.seeds.split(",")):
-                print(json.dumps(first_call_case(n, d, seed)), flush=True)
+                print(json.dumps(first_call_case(n, d, seed, args.settle)),
+                      flush=True)
     if "least_squares" in only:
         sizes = [(20000, 100)] if args.quick else [
             tuple(int(v) for v in size.split("x")) for size in args.sizes.split(",")
