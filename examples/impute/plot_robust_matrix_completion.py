@@ -26,13 +26,15 @@ chose, which they like more (training mean 2.61, test mean 2.23), so the
 rank and ridge cannot be chosen by plain cross-validation on the training
 ratings: its RMSE (dashed) is 0.06-0.13 above the test RMSE, and over ranks
 1-8 and ridges 1-10 it picks rank 1, which scores 1.13 on the test ratings.
-Weighting each held-out rating by its inverse propensity
-(:func:`~skkernel.impute.observation_propensities`: Schnabel et al.'s logistic
-model of *which* coats each user rated, on the user and coat attributes; it
-uses neither the test ratings nor any random sample) estimates the error on
-random coats instead (dotted). It picks rank 2 at ridge 3, 1.074 on the test
-ratings. ``benchmarks/bench_matrix_completion.py`` runs the full grid (losses,
-intercepts, five fold splits) and compares with fancyimpute
+Weighting each held-out rating
+(:func:`~skkernel.impute.cross_val_entry_errors` returns them one by one) by
+its inverse propensity (:func:`~skkernel.impute.observation_propensities`:
+Schnabel et al.'s logistic model of *which* coats each user rated, on the user
+and coat attributes; it uses neither the test ratings nor any random sample)
+estimates the error on random coats instead (dotted). It picks rank 2 at
+ridge 3, 1.074 on the test ratings. ``benchmarks/bench_matrix_completion.py``
+runs the full grid (losses, intercepts, five fold splits) and compares with
+fancyimpute
 (``benchmarks/results/matrix_completion.md``).
 """
 
@@ -42,7 +44,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from skkernel.datasets import load_coat
-from skkernel.impute import RobustMatrixCompletion, observation_propensities
+from skkernel.impute import (
+    RobustMatrixCompletion,
+    cross_val_entry_errors,
+    observation_propensities,
+)
 
 # %%
 # A low-rank matrix with gross outliers among the observed entries.
@@ -103,7 +109,6 @@ models = {"plain": {}, "fit_intercept": {"fit_intercept": True},
           "huber": {"loss": "huber"}}
 coat_rmse = {name: [] for name in models}
 rows, cols = np.nonzero(observed)
-folds = np.random.default_rng(0).permutation(rows.size) % 5
 # inverse propensities of the training ratings, from which entries are rated
 propensity = observation_propensities(train, coat.user_features,
                                       coat.item_features)
@@ -117,16 +122,10 @@ with warnings.catch_warnings():
                                            **params).fit(train)
             coat_rmse[name].append(test_rmse(predictions(model)))
         for alpha in alphas:
-            squared = np.empty(rows.size)
-            for fold in range(5):
-                held = folds == fold
-                fold_train = train.copy()
-                fold_train[rows[held], cols[held]] = np.nan
-                model = RobustMatrixCompletion(rank=k, alpha=alpha,
-                                               random_state=0).fit(fold_train)
-                predicted = np.clip(predictions(model)[rows[held], cols[held]],
-                                    1, 5)
-                squared[held] = (predicted - train[rows[held], cols[held]]) ** 2
+            # each training rating predicted by a fit without it (5 folds)
+            _, _, squared = cross_val_entry_errors(
+                RobustMatrixCompletion(rank=k, alpha=alpha, random_state=0),
+                train, random_state=0, clip=(1, 5))
             cv[k, alpha] = np.sqrt(squared.mean())
             ips_cv[k, alpha] = np.sqrt(np.sum(weights * squared) / weights.sum())
             model = RobustMatrixCompletion(rank=k, alpha=alpha,

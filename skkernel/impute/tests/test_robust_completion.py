@@ -385,38 +385,32 @@ def test_coat_propensity_weighted_cv_chooses_a_setting_under_1_08():
     # prefers settings that shrink towards chosen coats; weighting held-out
     # ratings by inverse observation propensities (user and coat attributes)
     # picks one that scores <= 1.08 on the random test ratings.
-    from skkernel.impute import observation_propensities
+    from skkernel.impute import cross_val_entry_errors, observation_propensities
 
     coat = load_coat()
     train, test = coat.train, np.isfinite(coat.test)
     rows, cols = np.nonzero(np.isfinite(train))
-    folds = np.random.default_rng(0).permutation(rows.size) % 5
     weights = 1.0 / observation_propensities(train, coat.user_features,
                                              coat.item_features)[rows, cols]
     grid = [(intercept, k, a) for intercept in (False, True) for k in (1, 2, 5)
             for a in (1.0, 3.0, 5.0)]
 
-    def predict(setting, X):
+    def make(setting):
         intercept, k, a = setting
-        m = RobustMatrixCompletion(rank=k, alpha=a, fit_intercept=intercept,
-                                   random_state=0).fit(X)
-        return np.clip(m.row_factors_ @ m.components_ + m.intercept_
-                       + m.row_biases_[:, None] + m.column_biases_[None, :], 1, 5)
+        return RobustMatrixCompletion(rank=k, alpha=a, fit_intercept=intercept,
+                                      random_state=0)
 
     plain, weighted = {}, {}
     for setting in grid:
-        sq = np.empty(rows.size)
-        for f in range(5):
-            held = folds == f
-            X = train.copy()
-            X[rows[held], cols[held]] = np.nan
-            sq[held] = (predict(setting, X)[rows[held], cols[held]]
-                        - train[rows[held], cols[held]]) ** 2
+        sq = cross_val_entry_errors(make(setting), train, random_state=0,
+                                    clip=(1, 5))[2]
         plain[setting] = sq.mean()
-        weighted[setting] = np.sum(weights * sq) / weights.sum()
+        weighted[setting] = np.average(sq, weights=weights)
 
     def test_rmse(setting):
-        return np.sqrt(np.mean((predict(setting, train)[test] - coat.test[test]) ** 2))
+        predicted = make(setting).set_params(keep_observed=False).fit_transform(train)
+        return np.sqrt(np.mean((np.clip(predicted, 1, 5)[test]
+                                - coat.test[test]) ** 2))
 
     assert test_rmse(min(weighted, key=weighted.get)) <= 1.08
     assert test_rmse(min(plain, key=plain.get)) > 1.10
