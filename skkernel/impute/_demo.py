@@ -12,7 +12,7 @@ def _coat(backend):
     # The setting that 5-fold CV on the training ratings chooses when each
     # held-out rating is weighted by its inverse propensity from
     # observation_propensities (squared loss, no intercept, rank 2, ridge 3;
-    # the same on five fold splits, benchmarks/results/matrix_completion.md),
+    # on 8 of 10 fold splits, benchmarks/results/matrix_completion.md),
     # never one scored on the test ratings. Plain CV chooses Huber with
     # fit_intercept=True, rank 10, ridge 5 (1.118). Scored on the MAR test
     # ratings, predictions clipped to [1, 5].
