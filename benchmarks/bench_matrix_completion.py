@@ -442,8 +442,7 @@ def case_coat(quick, fold_seeds=(0, 1, 2, 3, 4)):
                  for setting in grid}
 
     def cv_rmse(seed, setting, w=None):
-        w = np.ones(rows.size) if w is None else w
-        return float(np.sqrt(np.sum(w * errors[seed, setting]) / np.sum(w)))
+        return float(np.sqrt(np.average(errors[seed, setting], weights=w)))
 
     def choice(seed, w=None):
         return min(grid, key=lambda setting: cv_rmse(seed, setting, w))

@@ -488,14 +488,13 @@ def _block_width(n_nodes, n_components, dtype=np.float64, weights=None,
     than 32 columns lose more to re-reading the graph than they save.
     """
     itemsize = np.dtype(dtype).itemsize
-    budget = get_config()["working_memory"] * 2**20 // (2 * itemsize * n_nodes)
-    if weights is not None and variant != "gds" and (
-            _first_weighted_of_last_two(tuple(weights)) is not None):
-        full = get_config()["working_memory"] * 2**20 // (itemsize * n_nodes)
-        if full >= n_components:
-            return int(n_components)
-    if budget >= n_components:
+    # columns of one n_nodes-row array that fit the budget
+    columns = get_config()["working_memory"] * 2**20 // (itemsize * n_nodes)
+    two_array = weights is not None and variant != "gds" and (
+        _first_weighted_of_last_two(tuple(weights)) is not None)
+    if columns // (1 if two_array else 2) >= n_components:
         return int(n_components)
+    budget = columns // 2
     # half the output's bytes: a quarter of its columns in float64, half of
     # them in float32 (buffers and output share the dtype)
     half_output = max(32, -(-n_components * 8 // (4 * itemsize)))

@@ -330,6 +330,18 @@ def _initial_block(spec, col_start, col_stop, buffer):
         buffer[:, max(col_start, spec.n_base) - col_start :] = spec.node_features @ W
 
 
+def _hop_buffers(S, spec, width):
+    """Two ``(n, width)`` hop buffers and their nonzero-row flags, and the
+    graph's weights and inverse degrees in the buffers' precision (a copy
+    only when that precision differs)."""
+    n, dtype = spec.n_nodes, spec.dtype
+    a, b = np.empty((n, width), dtype), np.empty((n, width), dtype)
+    a_nonzero, b_nonzero = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+    data = S.data.astype(dtype, copy=False)
+    inv_degree = np.asarray(spec.inv_degree, dtype=dtype)
+    return a, b, a_nonzero, b_nonzero, data, inv_degree
+
+
 def _terms(spec, S, start, stop, fused_into=None, last=None):
     """Yield ``(term, X)``: the starting block, then each hop's block, up to
     term ``last`` (default: every hop).
@@ -340,12 +352,8 @@ def _terms(spec, S, start, stop, fused_into=None, last=None):
     normalize)`` each hop is also accumulated into ``out`` as it is computed
     (:func:`_spmm_accumulate`), so callers accumulate only the starting block.
     """
-    n, width = spec.n_nodes, stop - start
-    a, b = np.empty((n, width), spec.dtype), np.empty((n, width), spec.dtype)
-    a_nonzero, b_nonzero = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
-    # the graph's weights in the buffers' precision (one copy per block)
-    data = S.data.astype(spec.dtype, copy=False)
-    inv_degree = np.asarray(spec.inv_degree, dtype=spec.dtype)
+    a, b, a_nonzero, b_nonzero, data, inv_degree = _hop_buffers(S, spec,
+                                                                stop - start)
     _initial_block(spec, start, stop, a)
     _flag_nonzero_rows(a, a_nonzero)
     yield 0, a
@@ -457,12 +465,9 @@ def _fastrp_two_buffers(S, spec, weights, first, normalize, progress):
     those of the fused three-array path, so the embedding is identical, with
     one ``(n, d)`` array fewer to allocate and touch.
     """
-    n, d, dtype = spec.n_nodes, spec.n_components, spec.dtype
+    d = spec.n_components
     last = len(weights) - 1
-    a, b = np.empty((n, d), dtype), np.empty((n, d), dtype)
-    a_nonzero, b_nonzero = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
-    data = S.data.astype(dtype, copy=False)
-    inv_degree = np.asarray(spec.inv_degree, dtype=dtype)
+    a, b, a_nonzero, b_nonzero, data, inv_degree = _hop_buffers(S, spec, d)
     if progress is not None:
         progress.total = last
     start = 1
